@@ -1,0 +1,232 @@
+//! Facade step: the public `Client` methods, derived from progenitor's output.
+//!
+//! progenitor's methods return `progenitor_client::Error<E>`, whose shape differs
+//! per operation and which can lose the error body. Each facade method calls the
+//! generated one and hands the result to the runtime, which returns the crate's
+//! single typed `Error`. Deriving the facade from the generated signatures (rather
+//! than from the spec) guarantees both stay in step.
+
+use anyhow::{Result, bail};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::{format_ident, quote};
+use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
+
+use crate::providers::Provider;
+
+/// Builds `api.rs`: the provider's constants and one facade method per operation.
+pub fn facade(
+    generated: &syn::File,
+    provider: &Provider,
+    default_base_url: &str,
+) -> Result<TokenStream> {
+    let mut methods = Vec::new();
+    for item in &generated.items {
+        let Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || !is_client(&imp.self_ty) {
+            continue;
+        }
+        for item in &imp.items {
+            let ImplItem::Fn(f) = item else { continue };
+            if f.sig.asyncness.is_none() {
+                continue;
+            }
+            methods.push(wrap(f)?);
+        }
+    }
+    if methods.is_empty() {
+        bail!(
+            "progenitor generated no operations for {}",
+            provider.spec_display()
+        );
+    }
+
+    let crate_name = &provider.crate_name;
+    let header = &provider.auth.header;
+    let prefix = &provider.auth.prefix;
+    let key_env = &provider.auth.env;
+    let what = &provider.auth.what;
+    let base_url_env = &provider.base_url_env;
+    let title = &provider.title;
+    let envelope = match &provider.envelope {
+        Some(e) => {
+            let (success, errors) = (&e.success, &e.errors);
+            quote!(Some(runtime::Envelope { success: #success, errors: #errors }))
+        }
+        None => quote!(None),
+    };
+    let methods_text = quote!(#(#methods)*).to_string();
+    let use_types = methods_text.contains("types ::").then(|| {
+        quote!(
+            use crate::generated::types;
+        )
+    });
+    Ok(quote! {
+        //! The provider's settings and the public operations of [`Client`](crate::Client).
+
+        #use_types
+        use crate::runtime::{self, Error};
+
+        /// Everything the runtime needs to know about this provider.
+        pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
+            title: #title,
+            crate_name: #crate_name,
+            crate_version: env!("CARGO_PKG_VERSION"),
+            default_base_url: #default_base_url,
+            base_url_env: #base_url_env,
+            auth_header: #header,
+            auth_prefix: #prefix,
+            credential_env: #key_env,
+            credential_name: #what,
+            envelope: #envelope,
+        };
+
+        // Signatures are copied from progenitor's, lifetimes included.
+        #[allow(clippy::needless_lifetimes)]
+        impl crate::Client {
+            #(#methods)*
+        }
+    })
+}
+
+fn is_client(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.is_ident("Client"))
+}
+
+/// One facade method: same name, docs and parameters as the generated method.
+fn wrap(f: &syn::ImplItemFn) -> Result<TokenStream> {
+    let sig = &f.sig;
+    let name = &sig.ident;
+    let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let generics = &sig.generics;
+    let inputs = &sig.inputs;
+    let success = success_type(&sig.output)
+        .ok_or_else(|| anyhow::anyhow!("unexpected return type of generated method `{name}`"))?;
+
+    let mut args = Vec::new();
+    let mut types = std::collections::BTreeMap::new();
+    for input in inputs {
+        if let FnArg::Typed(pt) = input
+            && let Pat::Ident(id) = pt.pat.as_ref()
+        {
+            args.push(id.ident.clone());
+            types.insert(id.ident.to_string(), pt.ty.as_ref().clone());
+        }
+    }
+    // A value such as `..` is encoded unchanged by progenitor and then collapsed by
+    // URL parsing, silently changing the target; numbers cannot be dot segments.
+    let checks = path_parameters(&f.block)
+        .into_iter()
+        .filter(|p| types.get(p).is_some_and(|t| !is_number(t)))
+        .map(|p| {
+            let ident = format_ident!("{}", p);
+            quote!(runtime::check_path_segment(#p, &#ident.to_string())?;)
+        });
+    Ok(quote! {
+        #(#docs)*
+        ///
+        /// # Errors
+        ///
+        /// Any failure, including a non-success status, is returned as [`Error`];
+        /// transient ones are retried first as the client's retry policy allows.
+        pub async fn #name #generics (#inputs) -> Result<#success, Error> {
+            #(#checks)*
+            runtime::finish(self.raw().#name(#(#args),*).await).await
+        }
+    })
+}
+
+/// `T` out of `Result<ResponseValue<T>, Error<E>>`.
+fn success_type(output: &ReturnType) -> Option<Type> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let rv = first_generic(ty)?;
+    first_generic(&rv)
+}
+
+fn first_generic(ty: &Type) -> Option<Type> {
+    let Type::Path(p) = ty else { return None };
+    let PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+fn is_number(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    p.path.get_ident().is_some_and(|i| {
+        matches!(
+            i.to_string().as_str(),
+            "i8" | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "u8"
+                | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "f32"
+                | "f64"
+                | "bool"
+        )
+    })
+}
+
+/// Names of the arguments the generated body passes to `encode_path(&x.to_string())`.
+fn path_parameters(block: &syn::Block) -> Vec<String> {
+    let mut found = Vec::new();
+    scan(quote!(#block), &mut found);
+    found
+}
+
+fn scan(tokens: TokenStream, found: &mut Vec<String>) {
+    let mut previous_was_encode = false;
+    for tt in tokens {
+        match tt {
+            TokenTree::Ident(ref i) => previous_was_encode = i == "encode_path",
+            TokenTree::Group(g) => {
+                if previous_was_encode
+                    && let Some(TokenTree::Ident(arg)) = g
+                        .stream()
+                        .into_iter()
+                        .find(|t| matches!(t, TokenTree::Ident(_)))
+                {
+                    found.push(arg.to_string());
+                }
+                previous_was_encode = false;
+                scan(g.stream(), found);
+            }
+            _ => previous_was_encode = false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_path_parameters_in_generated_body() {
+        let block: syn::Block = syn::parse_quote!({
+            let url = format!(
+                "{}/a/{}/b/{}",
+                self.baseurl,
+                encode_path(&account_id.to_string()),
+                encode_path(&token_id.to_string())
+            );
+            other(&x.to_string());
+        });
+        assert_eq!(path_parameters(&block), ["account_id", "token_id"]);
+    }
+
+    #[test]
+    fn success_type_of_generated_signature() {
+        let ret: ReturnType = syn::parse_quote!(-> Result<ResponseValue<types::X>, Error<()>>);
+        let ty = success_type(&ret).unwrap();
+        assert_eq!(quote!(#ty).to_string(), "types :: X");
+    }
+}

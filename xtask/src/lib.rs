@@ -1,0 +1,24 @@
+//! Workspace tooling for the generated API clients.
+//!
+//! `cargo xtask generate` and `cargo xtask check` run one pipeline, a module per step:
+//!
+//! [`load`] → [`normalize`] → [`generate`] (progenitor) → [`facade`] → [`format`] →
+//! [`output`] (write or compare), driven by [`pipeline`] from the provider
+//! registry read by [`providers`].
+
+pub mod facade;
+pub mod format;
+pub mod generate;
+pub mod load;
+pub mod normalize;
+pub mod output;
+pub mod pipeline;
+pub mod providers;
+
+use std::path::PathBuf;
+
+/// The workspace root: the parent of the xtask crate.
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}

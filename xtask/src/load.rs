@@ -1,0 +1,199 @@
+//! Load step: spec file bytes → `serde_json::Value`.
+//!
+//! YAML and JSON are both accepted (JSON is YAML, but parsing `.json` with a JSON
+//! parser gives better messages). The YAML parser bounds recursion depth and alias
+//! expansion, so hostile documents fail with an error instead of exhausting memory.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+/// Largest spec accepted. Cloudflare's full spec is ~15 MB; this leaves headroom
+/// while keeping a stray multi-gigabyte file from being read into memory.
+pub const MAX_SPEC_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A loaded spec: the parsed document and the raw bytes (hashed into file headers).
+pub struct Loaded {
+    /// The document as JSON.
+    pub document: Value,
+    /// The file exactly as read.
+    pub bytes: Vec<u8>,
+}
+
+/// Reads and parses the spec at `path`; `shown` is how messages name it.
+pub fn load(path: &Path, shown: &str) -> Result<Loaded> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{shown}: cannot read the spec ({e}); check the `spec` entry in specs/providers.toml"
+        )
+    })?;
+    if meta.len() > MAX_SPEC_BYTES {
+        bail!(
+            "{shown}: the spec is {} bytes, more than the {MAX_SPEC_BYTES}-byte limit; slice the operations you need out of it first",
+            meta.len()
+        );
+    }
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{shown}: cannot read ({e})"))?;
+    let document = parse(&bytes, shown)?;
+    Ok(Loaded { document, bytes })
+}
+
+/// Parses spec bytes; JSON when the name ends in `.json`, YAML otherwise.
+pub fn parse(bytes: &[u8], shown: &str) -> Result<Value> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let (line, column) = line_col(bytes, e.valid_up_to());
+            bail!(
+                "{shown}:{line}:{column}: the file is not valid UTF-8 (byte offset {}); save it as UTF-8",
+                e.valid_up_to()
+            );
+        }
+    };
+    if text.trim().is_empty() {
+        bail!("{shown}: the file is empty; it should hold an OpenAPI document");
+    }
+    let document: Value = if shown.ends_with(".json") {
+        serde_json::from_str(text).map_err(|e| {
+            anyhow::anyhow!("{shown}:{}:{}: not valid JSON: {e}", e.line(), e.column())
+        })?
+    } else {
+        serde_norway::from_str(text).map_err(|e| match e.location() {
+            Some(loc) => anyhow::anyhow!(
+                "{shown}:{}:{}: not valid YAML: {e}",
+                loc.line(),
+                loc.column()
+            ),
+            None => anyhow::anyhow!("{shown}: not valid YAML: {e}"),
+        })?
+    };
+    if !document.is_object() {
+        bail!(
+            "{shown}: the document is a {}, not a mapping; an OpenAPI document starts with `openapi: 3.x.y`",
+            kind(&document)
+        );
+    }
+    Ok(document)
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "sequence",
+        Value::Object(_) => "mapping",
+    }
+}
+
+fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, column)
+}
+
+/// Finds the 1-based line on which the value at a JSON pointer is declared, by
+/// walking the YAML text's indentation. Best effort: `None` when unsure.
+///
+/// serde's data model drops source positions, so errors found after parsing
+/// (by the normalizer or the generator) recover the line this way.
+pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
+    let keys: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|k| k.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut min_indent = 0usize;
+    let mut line_no = 0usize;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut start = 0usize;
+    for key in &keys {
+        let mut found = None;
+        for (i, line) in lines.iter().enumerate().skip(start) {
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - trimmed.len();
+            if i > start && indent < min_indent && line_no > 0 {
+                break;
+            }
+            let bare = trimmed.trim_start_matches("- ");
+            let matches = [key.clone(), format!("'{key}'"), format!("\"{key}\"")]
+                .iter()
+                .any(|k| bare.starts_with(&format!("{k}:")));
+            if matches && indent >= min_indent {
+                found = Some((i, indent));
+                break;
+            }
+        }
+        match found {
+            Some((i, indent)) => {
+                line_no = i + 1;
+                start = i + 1;
+                min_indent = indent + 1;
+            }
+            // Array indices and flow-style mappings are not tracked: report the
+            // deepest line we did find.
+            None => break,
+        }
+    }
+    (line_no > 0).then_some(line_no)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file() {
+        let err = parse(b"  \n", "specs/x.yaml").unwrap_err().to_string();
+        assert!(err.starts_with("specs/x.yaml: the file is empty"), "{err}");
+    }
+
+    #[test]
+    fn yaml_error_has_line_and_column() {
+        let err = parse(b"openapi: 3.0.3\npaths: [\n", "specs/x.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("specs/x.yaml:"), "{err}");
+        assert!(err.contains("not valid YAML"), "{err}");
+    }
+
+    #[test]
+    fn non_utf8_names_the_line() {
+        let err = parse(b"openapi: 3.0.3\ninfo: \xff\n", "specs/x.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("specs/x.yaml:2:7: the file is not valid UTF-8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn scalar_document_is_rejected() {
+        let err = parse(b"just text", "specs/x.yaml").unwrap_err().to_string();
+        assert!(err.contains("is a string, not a mapping"), "{err}");
+    }
+
+    #[test]
+    fn json_by_extension() {
+        let err = parse(b"{\"a\": }", "specs/x.json").unwrap_err().to_string();
+        assert!(err.starts_with("specs/x.json:1:7: not valid JSON"), "{err}");
+    }
+
+    #[test]
+    fn finds_lines_of_nested_keys() {
+        let text = "openapi: 3.1.0\npaths:\n  /a/{b}:\n    get:\n      operationId: x\ncomponents:\n  schemas:\n    Foo:\n      type: object\n";
+        assert_eq!(line_of_pointer(text, "/paths/~1a~1{b}/get"), Some(4));
+        assert_eq!(
+            line_of_pointer(text, "/components/schemas/Foo/type"),
+            Some(9)
+        );
+        assert_eq!(line_of_pointer(text, "/nothing"), None);
+    }
+}

@@ -1,0 +1,222 @@
+//! The pipeline: load spec → normalize → generate → format → write/compare.
+//!
+//! [`render`] runs the first four steps for one provider, in memory. `generate`
+//! and `check` differ only in what they do with the result.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use serde_json::Value;
+
+use crate::format::{self, Origin};
+use crate::output::{self, Rendered, Status};
+use crate::providers::{self, Provider};
+use crate::{facade, generate, load, normalize};
+
+/// The shared runtime, emitted into every crate as `src/runtime.rs`.
+pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
+/// Where the runtime template lives, for the header of its copies.
+pub const RUNTIME_TEMPLATE_PATH: &str = "xtask/templates/runtime.rs";
+
+/// What rendering one provider produced.
+pub struct Output {
+    /// The files, in a fixed order.
+    pub files: Vec<Rendered>,
+    /// Operations in the spec.
+    pub operations: usize,
+    /// Lossy steps the normalizer took, already formatted.
+    pub notes: Vec<String>,
+}
+
+/// Runs load → normalize → generate → format for one provider, writing nothing.
+pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
+    let shown = provider.spec_display();
+    let loaded = load::load(&provider.spec_path(root), &shown)?;
+    let text = String::from_utf8_lossy(&loaded.bytes);
+    let at_line = |pointer: &str| {
+        load::line_of_pointer(&text, pointer)
+            .map(|line| format!("{shown}:{line}"))
+            .unwrap_or_else(|| shown.clone())
+    };
+    let normalized = normalize::normalize(loaded.document).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: at {}: {}",
+            at_line(&e.pointer),
+            display_pointer(&e.pointer),
+            e.message
+        )
+    })?;
+    let notes = normalized
+        .notes
+        .iter()
+        .map(|n| {
+            format!(
+                "{}: at {}: {}",
+                at_line(&n.pointer),
+                display_pointer(&n.pointer),
+                n.message
+            )
+        })
+        .collect();
+    let mut doc = normalized.document;
+    generate::preflight(&doc, &shown)?;
+    let operations = generate::operations(&doc).len();
+    let base_url = default_base_url(&doc, &shown)?;
+    generate::route_errors_to_runtime(&mut doc);
+
+    let tokens = generate::generate(&doc, &shown)?;
+    let mut generated = format::parse(tokens, "client")?;
+    format::fill_missing_docs(&mut generated);
+    let api = format::parse(facade::facade(&generated, provider, &base_url)?, "facade")?;
+
+    let from_spec = Origin {
+        source: &shown,
+        bytes: &loaded.bytes,
+        provider: &provider.name,
+    };
+    let from_template = Origin {
+        source: RUNTIME_TEMPLATE_PATH,
+        bytes: RUNTIME_TEMPLATE.as_bytes(),
+        provider: &provider.name,
+    };
+    let src = format!("{}/src", provider.crate_name);
+    let files = vec![
+        Rendered {
+            path: format!("{src}/generated.rs"),
+            contents: format::render(&generated, &from_spec),
+        },
+        Rendered {
+            path: format!("{src}/api.rs"),
+            contents: format::render(&api, &from_spec),
+        },
+        Rendered {
+            path: format!("{src}/runtime.rs"),
+            contents: format!("{}{RUNTIME_TEMPLATE}", format::header(&from_template)),
+        },
+    ];
+    Ok(Output {
+        files,
+        operations,
+        notes,
+    })
+}
+
+fn display_pointer(pointer: &str) -> &str {
+    if pointer.is_empty() { "/" } else { pointer }
+}
+
+/// The first server URL: the default base URL of the client.
+fn default_base_url(doc: &Value, shown: &str) -> Result<String> {
+    let url = doc
+        .pointer("/servers/0/url")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        bail!(
+            "{shown}: at /servers/0/url: the client's default base URL comes from the first server, \
+             which must be an absolute http(s) URL (found {url:?}); add or fix `servers`"
+        );
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Renders every selected provider; fails before anything is written if any fails.
+pub fn render_all(root: &Path, names: &[String]) -> Result<Vec<(Provider, Output)>> {
+    let selected = providers::select(providers::load(root)?, names)?;
+    selected
+        .into_iter()
+        .map(|p| {
+            let out = render(root, &p)?;
+            Ok((p, out))
+        })
+        .collect()
+}
+
+/// `cargo xtask generate`: render all, then write what changed. Returns the report.
+pub fn generate(root: &Path, names: &[String]) -> Result<String> {
+    let rendered = render_all(root, names)?;
+    let all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
+    let written = output::write_all(root, &all)?;
+    let mut report = String::new();
+    for (provider, out) in &rendered {
+        let mine: Vec<&str> = written
+            .iter()
+            .filter(|w| w.starts_with(&format!("{}/", provider.crate_name)))
+            .map(String::as_str)
+            .collect();
+        let what = if mine.is_empty() {
+            "unchanged".to_string()
+        } else {
+            format!("updated {}", mine.join(", "))
+        };
+        report.push_str(&format!(
+            "{}: {} operation(s) from {} → {}/ {what}\n",
+            provider.name,
+            out.operations,
+            provider.spec_display(),
+            provider.crate_name
+        ));
+        for note in &out.notes {
+            report.push_str(&format!("  note: {note}\n"));
+        }
+    }
+    Ok(report)
+}
+
+/// Result of `cargo xtask check`.
+pub struct Check {
+    /// One line per provider, then the diffs.
+    pub report: String,
+    /// Whether every file was fresh.
+    pub fresh: bool,
+}
+
+/// `cargo xtask check`: render all in memory and diff against the workspace.
+pub fn check(root: &Path, names: &[String]) -> Result<Check> {
+    let rendered = render_all(root, names)?;
+    let mut report = String::new();
+    let mut diffs = String::new();
+    let mut stale_providers = Vec::new();
+    for (provider, out) in &rendered {
+        let mut stale = Vec::new();
+        for file in &out.files {
+            match output::compare(root, file)? {
+                Status::Fresh => {}
+                Status::Stale(diff) => {
+                    stale.push(file.path.clone());
+                    diffs.push_str(&diff);
+                }
+                Status::Missing => {
+                    stale.push(file.path.clone());
+                    diffs.push_str(&format!("{} is missing\n", file.path));
+                }
+            }
+        }
+        if stale.is_empty() {
+            report.push_str(&format!(
+                "{}: up to date with {} ({} operation(s))\n",
+                provider.name,
+                provider.spec_display(),
+                out.operations
+            ));
+        } else {
+            report.push_str(&format!(
+                "{}: STALE, {} differ from {}\n",
+                provider.name,
+                stale.join(", "),
+                provider.spec_display()
+            ));
+            stale_providers.push(provider.name.clone());
+        }
+    }
+    let fresh = stale_providers.is_empty();
+    if !fresh {
+        report.push('\n');
+        report.push_str(&diffs);
+        report.push_str(&format!(
+            "\nThe committed code does not match the specs. Regenerate and commit:\n    cargo xtask generate {}\n",
+            stale_providers.join(" ")
+        ));
+    }
+    Ok(Check { report, fresh })
+}

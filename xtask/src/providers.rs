@@ -1,0 +1,202 @@
+//! The provider registry: `specs/providers.toml`, read once and validated.
+//!
+//! Everything that differs between providers lives in that file so that the
+//! pipeline itself has no provider-specific code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// Path of the registry, relative to the workspace root.
+pub const REGISTRY: &str = "specs/providers.toml";
+
+/// One provider: where its spec is and what crate it becomes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provider {
+    /// Key of the entry in the registry; also the name used on the command line.
+    #[serde(skip)]
+    pub name: String,
+    /// Spec file, relative to `specs/`.
+    pub spec: PathBuf,
+    /// Crate directory (relative to the workspace root) and package name.
+    #[serde(rename = "crate")]
+    pub crate_name: String,
+    /// Human name of the API, used in docs.
+    pub title: String,
+    /// Env var that overrides the default base URL.
+    pub base_url_env: String,
+    /// How the credential is sent.
+    pub auth: Auth,
+    /// The JSON envelope the API wraps bodies in, if any.
+    #[serde(default)]
+    pub envelope: Option<Envelope>,
+}
+
+/// How a credential travels on the wire.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Header name, e.g. `Authorization`.
+    pub header: String,
+    /// Prefix before the secret, e.g. `Bearer ` (trailing space included).
+    pub prefix: String,
+    /// Env var holding the secret.
+    pub env: String,
+    /// What the vendor calls the credential ("API key", "API token").
+    pub what: String,
+}
+
+/// Field names of a `{success, errors, result}` style response envelope.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Boolean field that is `false` when the call failed.
+    pub success: String,
+    /// Array of `{code, message}` objects describing failures.
+    pub errors: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registry {
+    providers: BTreeMap<String, Provider>,
+}
+
+impl Provider {
+    /// Absolute path of the spec file.
+    pub fn spec_path(&self, root: &Path) -> PathBuf {
+        root.join("specs").join(&self.spec)
+    }
+
+    /// Spec path as shown to people (relative to the workspace root, `/`-separated).
+    pub fn spec_display(&self) -> String {
+        format!("specs/{}", self.spec.display())
+    }
+
+    /// Absolute path of the crate directory.
+    pub fn crate_dir(&self, root: &Path) -> PathBuf {
+        root.join(&self.crate_name)
+    }
+}
+
+/// Reads and validates the registry under `root`.
+pub fn load(root: &Path) -> Result<Vec<Provider>> {
+    let path = root.join(REGISTRY);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the provider registry {REGISTRY}"))?;
+    parse(&text, &path)
+}
+
+/// Parses registry text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Provider>> {
+    let registry: Registry = toml::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {}\nFix the entry; every key is documented at the top of {REGISTRY}.",
+            path.display(),
+            e.to_string().trim_end()
+        )
+    })?;
+    let mut providers = Vec::new();
+    let mut crates: BTreeMap<String, String> = BTreeMap::new();
+    for (name, mut provider) in registry.providers {
+        provider.name = name.clone();
+        let valid_crate = !provider.crate_name.is_empty()
+            && provider
+                .crate_name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !valid_crate {
+            bail!(
+                "{}: [providers.{name}]: crate = {:?} is not a valid crate name; use lowercase letters, digits, `-` and `_`",
+                path.display(),
+                provider.crate_name
+            );
+        }
+        if let Some(other) = crates.insert(provider.crate_name.clone(), name.clone()) {
+            bail!(
+                "{}: [providers.{name}] and [providers.{other}] both claim crate {:?}; give each provider its own crate",
+                path.display(),
+                provider.crate_name
+            );
+        }
+        providers.push(provider);
+    }
+    if providers.is_empty() {
+        bail!(
+            "{}: no [providers.*] entries; declare at least one provider",
+            path.display()
+        );
+    }
+    Ok(providers)
+}
+
+/// Picks the providers named on the command line (all when `names` is empty).
+pub fn select(all: Vec<Provider>, names: &[String]) -> Result<Vec<Provider>> {
+    if names.is_empty() {
+        return Ok(all);
+    }
+    for name in names {
+        if !all.iter().any(|p| &p.name == name) {
+            let known: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+            bail!(
+                "unknown provider {name:?}; {REGISTRY} declares: {}",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|p| names.contains(&p.name))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: &str = r#"
+[providers.a]
+spec = "a.yaml"
+crate = "a-client"
+title = "A"
+base_url_env = "A_BASE_URL"
+[providers.a.auth]
+header = "Authorization"
+prefix = "Bearer "
+env = "A_TOKEN"
+what = "token"
+"#;
+
+    #[test]
+    fn parses_an_entry() {
+        let providers = parse(ONE, Path::new("p.toml")).unwrap();
+        assert_eq!(providers[0].name, "a");
+        assert_eq!(providers[0].crate_name, "a-client");
+        assert!(providers[0].envelope.is_none());
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let text = ONE.replace("title = \"A\"", "title = \"A\"\ncolour = \"red\"");
+        let err = parse(&text, Path::new("p.toml")).unwrap_err().to_string();
+        assert!(err.contains("p.toml"), "{err}");
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn two_providers_one_crate_is_rejected() {
+        let text = format!("{ONE}\n{}", ONE.replace("providers.a", "providers.b"));
+        let err = parse(&text, Path::new("p.toml")).unwrap_err().to_string();
+        assert!(err.contains("both claim crate \"a-client\""), "{err}");
+    }
+
+    #[test]
+    fn unknown_provider_on_command_line() {
+        let all = parse(ONE, Path::new("p.toml")).unwrap();
+        let err = select(all, &["zz".into()]).unwrap_err().to_string();
+        assert!(err.contains("unknown provider \"zz\""), "{err}");
+    }
+}

@@ -1,0 +1,921 @@
+//! The runtime every generated client shares: configuration, authentication,
+//! retries, timeouts and the typed [`Error`].
+//!
+//! One template (`xtask/templates/runtime.rs`) is emitted into each client crate;
+//! what differs per provider comes from `crate::api::PROVIDER`. It plugs into
+//! progenitor's extension points: [`Runtime`] is the generated client's inner
+//! state, and the `ClientHooks` implementation below adds the headers and runs
+//! the retry loop, so the generated code itself is never edited.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+
+use crate::api::PROVIDER;
+use crate::generated;
+
+/// Request timeout (connect, send, and read the whole response) unless configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connect timeout of the HTTP client the builder creates.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Retries after the first attempt unless configured (so 3 attempts in all).
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// First backoff delay; it doubles on each retry.
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+/// Upper bound of the backoff delay.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// A server-requested delay (`Retry-After`, `retry-after-ms`) is obeyed up to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// At most this much of an error body is read and kept.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// What the runtime needs to know about a provider (emitted into `api.rs`).
+pub(crate) struct Provider {
+    pub title: &'static str,
+    pub crate_name: &'static str,
+    pub crate_version: &'static str,
+    pub default_base_url: &'static str,
+    pub base_url_env: &'static str,
+    pub auth_header: &'static str,
+    pub auth_prefix: &'static str,
+    pub credential_env: &'static str,
+    pub credential_name: &'static str,
+    pub envelope: Option<Envelope>,
+}
+
+/// Field names of the provider's `{success, errors, result}` response envelope.
+pub(crate) struct Envelope {
+    pub success: &'static str,
+    pub errors: &'static str,
+}
+
+// ---------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------
+
+/// A client for the API. Cheap to clone: clones share one connection pool.
+///
+/// Create one with [`Client::new`], [`Client::from_env`] or [`Client::builder`].
+#[derive(Clone)]
+pub struct Client {
+    raw: generated::Client,
+}
+
+impl Client {
+    /// A client with the given credential and every other setting at its default.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingCredential`] when `credential` is empty, and
+    /// [`ConfigError::InvalidCredential`] when it cannot be sent in a header.
+    pub fn new(credential: impl Into<String>) -> Result<Self, ConfigError> {
+        Self::builder().credential(credential).build()
+    }
+
+    /// A client configured from the environment: the credential from the
+    /// provider's credential variable, the base URL from its base-URL variable
+    /// when set (see the crate docs for their names).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingCredential`] when the variable is unset or empty,
+    /// and the errors of [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().env().build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests are sent to, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        self.raw.baseurl()
+    }
+
+    /// The generated client, for code that calls it directly.
+    pub(crate) fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.raw.inner().0;
+        f.debug_struct("Client")
+            .field("api", &PROVIDER.title)
+            .field("base_url", &self.raw.baseurl())
+            .field("credential", &"<redacted>")
+            .field("timeout", &settings.timeout)
+            .field("max_retries", &settings.retry.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a safe default.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    credential: Option<String>,
+    base_url: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    headers: Vec<(String, String)>,
+    http: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            credential: None,
+            base_url: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            retry: RetryPolicy::default(),
+            headers: Vec::new(),
+            http: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field(
+                "credential",
+                &self.credential.as_ref().map(|_| "<redacted>"),
+            )
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("custom_http_client", &self.http.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The secret sent with every request (the API key or token).
+    pub fn credential(mut self, credential: impl Into<String>) -> Self {
+        self.credential = Some(credential.into());
+        self
+    }
+
+    /// The base URL; a path prefix (such as `/client/v4`) is kept.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Fills the credential and base URL from the environment where not set yet.
+    pub fn env(mut self) -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if self.credential.is_none() {
+            self.credential = var(PROVIDER.credential_env);
+        }
+        if self.base_url.is_none() {
+            self.base_url = var(PROVIDER.base_url_env);
+        }
+        self
+    }
+
+    /// Time limit of one attempt, from connecting to reading the whole body.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time limit for establishing a connection. Ignored with [`Self::http_client`],
+    /// whose own setting applies.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retries after a failed attempt; `0` disables retries.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.retry.max_retries = retries;
+        self
+    }
+
+    /// Backoff when the server does not say how long to wait: `initial`, doubling
+    /// per retry, capped at `max`, each reduced by up to 25 % random jitter.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry.initial_backoff = initial;
+        self.retry.max_backoff = max;
+        self
+    }
+
+    /// A header sent with every request. The credential and `User-Agent` headers
+    /// cannot be overridden this way.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends requests through the caller's `reqwest::Client` (proxies, TLS roots,
+    /// connection pool). Timeouts, retries and headers still apply per request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the settings and creates the client. Sends nothing.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the setting that is missing or invalid.
+    pub fn build(self) -> Result<Client, ConfigError> {
+        let credential = self.credential.filter(|c| !c.trim().is_empty()).ok_or(
+            ConfigError::MissingCredential {
+                what: PROVIDER.credential_name,
+                env: PROVIDER.credential_env,
+            },
+        )?;
+        let mut auth =
+            HeaderValue::try_from(format!("{}{}", PROVIDER.auth_prefix, credential.trim()))
+                .map_err(|_| ConfigError::InvalidCredential {
+                    what: PROVIDER.credential_name,
+                })?;
+        auth.set_sensitive(true);
+
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| PROVIDER.default_base_url.to_string());
+        let parsed = reqwest::Url::parse(&base_url).map_err(|e| ConfigError::InvalidBaseUrl {
+            url: base_url.clone(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(ConfigError::InvalidBaseUrl {
+                url: base_url,
+                reason: "must be an http(s) URL without query or fragment".into(),
+            });
+        }
+        let base_url = base_url.trim_end_matches('/').to_string();
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in self.headers {
+            let header =
+                HeaderName::try_from(name.as_str()).map_err(|e| ConfigError::InvalidHeader {
+                    name: name.clone(),
+                    reason: e.to_string(),
+                })?;
+            let value = HeaderValue::try_from(value).map_err(|e| ConfigError::InvalidHeader {
+                name: name.clone(),
+                reason: e.to_string(),
+            })?;
+            headers.append(header, value);
+        }
+        let auth_name =
+            HeaderName::try_from(PROVIDER.auth_header).map_err(|e| ConfigError::InvalidHeader {
+                name: PROVIDER.auth_header.into(),
+                reason: e.to_string(),
+            })?;
+        headers.remove(&auth_name);
+        headers.remove(USER_AGENT);
+
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(ConfigError::HttpClient)?,
+        };
+        let user_agent = HeaderValue::try_from(format!(
+            "{}/{}",
+            PROVIDER.crate_name, PROVIDER.crate_version
+        ))
+        .map_err(|e| ConfigError::InvalidHeader {
+            name: "user-agent".into(),
+            reason: e.to_string(),
+        })?;
+        let runtime = Runtime(Arc::new(Settings {
+            auth_name,
+            auth,
+            user_agent,
+            headers,
+            timeout: self.timeout,
+            retry: self.retry,
+        }));
+        Ok(Client {
+            raw: generated::Client::new_with_client(&base_url, http, runtime),
+        })
+    }
+}
+
+/// Why a [`Client`] could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No credential was given, or it was empty.
+    MissingCredential {
+        /// What the vendor calls the credential.
+        what: &'static str,
+        /// The environment variable [`Client::from_env`] reads it from.
+        env: &'static str,
+    },
+    /// The credential holds characters that cannot be sent in a header.
+    InvalidCredential {
+        /// What the vendor calls the credential.
+        what: &'static str,
+    },
+    /// The base URL is not an absolute http(s) URL.
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A default header has an invalid name or value.
+    InvalidHeader {
+        /// The header name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The HTTP client could not be created (for example, no TLS backend).
+    HttpClient(reqwest::Error),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingCredential { what, env } => write!(
+                f,
+                "no {what} configured: pass one to the builder or set {env}"
+            ),
+            Self::InvalidCredential { what } => {
+                write!(
+                    f,
+                    "the {what} contains characters that cannot be sent in an HTTP header"
+                )
+            }
+            Self::InvalidBaseUrl { url, reason } => write!(f, "invalid base URL {url:?}: {reason}"),
+            Self::InvalidHeader { name, reason } => {
+                write!(f, "invalid default header {name:?}: {reason}")
+            }
+            Self::HttpClient(e) => write!(f, "cannot create the HTTP client: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::HttpClient(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hooks: headers and retries
+// ---------------------------------------------------------------------------
+
+/// The generated client's inner state: the resolved settings, shared by clones.
+#[derive(Clone)]
+pub struct Runtime(Arc<Settings>);
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Runtime { .. }")
+    }
+}
+
+struct Settings {
+    auth_name: HeaderName,
+    auth: HeaderValue,
+    user_agent: HeaderValue,
+    headers: HeaderMap,
+    timeout: Duration,
+    retry: RetryPolicy,
+}
+
+#[derive(Debug, Clone)]
+struct RetryPolicy {
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: DEFAULT_MAX_RETRIES,
+            initial_backoff: DEFAULT_INITIAL_BACKOFF,
+            max_backoff: DEFAULT_MAX_BACKOFF,
+        }
+    }
+}
+
+impl ClientHooks<Runtime> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let settings = &self.inner().0;
+        let headers = request.headers_mut();
+        // progenitor sends the spec's `info.version` as `api-version`; the vendors'
+        // own SDKs send no such header, and ours should not differ from them.
+        headers.remove("api-version");
+        for (name, value) in &settings.headers {
+            headers.insert(name, value.clone());
+        }
+        headers.insert(USER_AGENT, settings.user_agent.clone());
+        headers.insert(settings.auth_name.clone(), settings.auth.clone());
+        request.timeout_mut().get_or_insert(settings.timeout);
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        mut request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let policy = &self.inner().0.retry;
+        let mut retry = 0;
+        loop {
+            // The clone is taken before sending because sending consumes the request.
+            let next = (retry < policy.max_retries)
+                .then(|| request.try_clone())
+                .flatten();
+            let result = self.client().execute(request).await;
+            let delay = next.as_ref().and_then(|_| policy.delay(&result, retry));
+            match (next, delay) {
+                (Some(next), Some(delay)) => {
+                    drop(result);
+                    tokio::time::sleep(delay).await;
+                    request = next;
+                    retry += 1;
+                }
+                _ => return check_envelope(result?).await,
+            }
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// How long to wait before retrying after `result`, or `None` to stop.
+    fn delay(&self, result: &reqwest::Result<reqwest::Response>, retry: u32) -> Option<Duration> {
+        match result {
+            Err(e) => {
+                (e.is_timeout() || e.is_connect() || e.is_request()).then(|| self.backoff(retry))
+            }
+            Ok(response) => {
+                let headers = response.headers();
+                let status = response.status().as_u16();
+                let retryable = match headers.get("x-should-retry").map(HeaderValue::as_bytes) {
+                    Some(b"true") => true,
+                    Some(b"false") => false,
+                    _ => matches!(status, 408 | 409 | 429) || status >= 500,
+                };
+                retryable.then(|| retry_after(headers).unwrap_or_else(|| self.backoff(retry)))
+            }
+        }
+    }
+
+    /// `min(initial · 2^retry, max)`, reduced by up to 25 % so that clients that
+    /// failed together do not retry in lockstep.
+    fn backoff(&self, retry: u32) -> Duration {
+        let base = self
+            .initial_backoff
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_backoff);
+        // RandomState is seeded per instance: enough randomness for jitter
+        // without a dependency on a random-number crate.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let fraction = (random % 10_000) as f64 / 10_000.0;
+        base.mul_f64(1.0 - 0.25 * fraction)
+    }
+}
+
+/// The delay a response asks for, when it is in (0, [`MAX_RETRY_AFTER`]].
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let delay = if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
+        Duration::try_from_secs_f64(ms / 1000.0).ok()
+    } else {
+        let value = text("retry-after")?;
+        match value.parse::<f64>() {
+            Ok(seconds) => Duration::try_from_secs_f64(seconds).ok(),
+            Err(_) => httpdate::parse_http_date(value)
+                .ok()
+                .and_then(|at| at.duration_since(SystemTime::now()).ok()),
+        }
+    }?;
+    (!delay.is_zero() && delay <= MAX_RETRY_AFTER).then_some(delay)
+}
+
+/// Marks a 2xx response whose envelope reports a failure, so that the generated
+/// code does not decode it as a success (see [`check_envelope`]).
+#[derive(Clone)]
+struct EnvelopeFailure {
+    status: StatusCode,
+    reason: Option<String>,
+}
+
+/// For providers with an envelope, reads a 2xx body and, when it says
+/// `success: false` (or is not an envelope at all), re-labels the response so
+/// that it reaches [`finish`] as a failure with its real status and raw body.
+async fn check_envelope(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let Some(envelope) = &PROVIDER.envelope else {
+        return Ok(response);
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return Ok(response);
+    }
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let failure = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value) => match value.get(envelope.success) {
+            Some(serde_json::Value::Bool(true)) => None,
+            Some(serde_json::Value::Bool(false)) => Some(EnvelopeFailure {
+                status,
+                reason: None,
+            }),
+            _ => Some(EnvelopeFailure {
+                status,
+                reason: Some(format!(
+                    "the response has no boolean `{}` field",
+                    envelope.success
+                )),
+            }),
+        },
+        Err(e) => Some(EnvelopeFailure {
+            status,
+            reason: Some(format!("the body is not JSON: {e}")),
+        }),
+    };
+    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    if let Some(failure) = failure {
+        // Any non-2xx status makes the generated code hand the response back
+        // untouched; the real status travels in the extension.
+        *rebuilt.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        rebuilt.extensions_mut().insert(failure);
+    } else {
+        *rebuilt.status_mut() = status;
+    }
+    Ok(reqwest::Response::from(rebuilt))
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// Everything a call can fail with. Match on the variant for the kind of failure;
+/// [`Error::api_error`] gives the status, headers and body of any HTTP error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the request was malformed.
+    BadRequest(Box<ApiError>),
+    /// 401: the credential is missing, wrong or expired.
+    Authentication(Box<ApiError>),
+    /// 403: the credential lacks the permission.
+    PermissionDenied(Box<ApiError>),
+    /// 404: the resource does not exist.
+    NotFound(Box<ApiError>),
+    /// 409: the request conflicts with the resource's state.
+    Conflict(Box<ApiError>),
+    /// 422: the request was well-formed but semantically invalid.
+    UnprocessableEntity(Box<ApiError>),
+    /// 429: too many requests (retried first, as the policy allows).
+    RateLimited(Box<ApiError>),
+    /// 5xx: the server failed (retried first, as the policy allows).
+    Server(Box<ApiError>),
+    /// Any other non-success status.
+    Status(Box<ApiError>),
+    /// A success status whose body reports that the call failed (`success: false`).
+    Unsuccessful(Box<ApiError>),
+    /// No response: the connection could not be made or was lost.
+    Connection(reqwest::Error),
+    /// An attempt exceeded the configured timeout.
+    Timeout(reqwest::Error),
+    /// A response arrived but is not what the API describes.
+    InvalidResponse(Box<InvalidResponse>),
+    /// An argument was rejected before anything was sent.
+    InvalidArgument {
+        /// The parameter.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+}
+
+/// An HTTP error response, as received.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The status code.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body as text (lossy UTF-8), at most [`MAX_ERROR_BODY`] bytes of it.
+    pub body: String,
+    /// Whether the body was longer than what was kept.
+    pub body_truncated: bool,
+    /// The messages of the provider's error envelope, when the body has one.
+    pub errors: Vec<ApiMessage>,
+}
+
+/// One entry of an error envelope's `errors` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiMessage {
+    /// The provider's error code, when given.
+    pub code: Option<i64>,
+    /// The message.
+    pub message: String,
+}
+
+/// A response that could not be understood.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InvalidResponse {
+    /// The status code, when known.
+    pub status: Option<StatusCode>,
+    /// The body as text (lossy UTF-8), possibly truncated.
+    pub body: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Error {
+    /// The HTTP error response behind this error, if there is one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::BadRequest(e)
+            | Self::Authentication(e)
+            | Self::PermissionDenied(e)
+            | Self::NotFound(e)
+            | Self::Conflict(e)
+            | Self::UnprocessableEntity(e)
+            | Self::RateLimited(e)
+            | Self::Server(e)
+            | Self::Status(e)
+            | Self::Unsuccessful(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The status code of the response, if one arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::InvalidResponse(e) => e.status,
+            Self::Connection(e) | Self::Timeout(e) => e.status(),
+            _ => self.api_error().map(|e| e.status),
+        }
+    }
+
+    fn from_status(error: ApiError) -> Self {
+        let boxed = Box::new(error);
+        match boxed.status.as_u16() {
+            400 => Self::BadRequest(boxed),
+            401 => Self::Authentication(boxed),
+            403 => Self::PermissionDenied(boxed),
+            404 => Self::NotFound(boxed),
+            409 => Self::Conflict(boxed),
+            422 => Self::UnprocessableEntity(boxed),
+            429 => Self::RateLimited(boxed),
+            500..=599 => Self::Server(boxed),
+            _ => Self::Status(boxed),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connection(e) => write!(f, "connection failed: {e}"),
+            Self::Timeout(_) => write!(f, "the request timed out"),
+            Self::InvalidResponse(e) => match e.status {
+                Some(status) => write!(f, "invalid response ({status}): {}", e.reason),
+                None => write!(f, "invalid response: {}", e.reason),
+            },
+            Self::InvalidArgument { name, reason } => {
+                write!(f, "invalid argument `{name}`: {reason}")
+            }
+            Self::Unsuccessful(e) => {
+                write!(f, "the API reported a failure ({}){}", e.status, summary(e))
+            }
+            _ => match self.api_error() {
+                Some(e) => write!(f, "{}{}", e.status, summary(e)),
+                None => write!(f, "request failed"),
+            },
+        }
+    }
+}
+
+/// `: message` from the envelope, or the start of the body.
+fn summary(e: &ApiError) -> String {
+    if let Some(first) = e.errors.first() {
+        return match first.code {
+            Some(code) => format!(": {} (code {code})", first.message),
+            None => format!(": {}", first.message),
+        };
+    }
+    let body = e.body.trim();
+    if body.is_empty() {
+        return String::new();
+    }
+    let cut: String = body.chars().take(200).collect();
+    if cut.len() < body.len() {
+        format!(": {cut}…")
+    } else {
+        format!(": {cut}")
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connection(e) | Self::Timeout(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<generated::types::error::ConversionError> for Error {
+    fn from(e: generated::types::error::ConversionError) -> Self {
+        Self::InvalidArgument {
+            name: "value",
+            reason: e.to_string(),
+        }
+    }
+}
+
+/// Rejects a path parameter that would change the request's target.
+///
+/// Values are percent-encoded, but an empty value or `.`/`..` is a path segment
+/// of its own that URL normalisation collapses; the vendors' SDKs refuse them too.
+// Unused by a provider whose path parameters are all numbers.
+#[allow(dead_code)]
+pub(crate) fn check_path_segment(name: &'static str, value: &str) -> Result<(), Error> {
+    let reason = match value {
+        "" => "must not be empty",
+        "." | ".." => "must not be `.` or `..`",
+        _ => return Ok(()),
+    };
+    Err(Error::InvalidArgument {
+        name,
+        reason: reason.into(),
+    })
+}
+
+/// Turns the generated method's result into the crate's result.
+pub(crate) async fn finish<T, E>(
+    result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+) -> Result<T, Error> {
+    use progenitor_client::Error as Raw;
+    match result {
+        Ok(value) => Ok(value.into_inner()),
+        Err(Raw::UnexpectedResponse(response)) => Err(from_response(response).await),
+        Err(Raw::CommunicationError(e)) => Err(transport(e)),
+        Err(Raw::ResponseBodyError(e)) if e.is_timeout() => Err(Error::Timeout(e)),
+        Err(Raw::ResponseBodyError(e)) => Err(invalid(
+            None,
+            "",
+            format!("the body could not be read: {e}"),
+        )),
+        Err(Raw::InvalidResponsePayload(body, e)) => Err(invalid(
+            None,
+            &String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]),
+            format!("the body does not match the API description: {e}"),
+        )),
+        Err(Raw::ErrorResponse(value)) => Err(Error::from_status(ApiError {
+            status: value.status(),
+            headers: value.headers().clone(),
+            body: String::new(),
+            body_truncated: false,
+            errors: Vec::new(),
+        })),
+        Err(Raw::InvalidRequest(reason)) => Err(Error::InvalidArgument {
+            name: "request",
+            reason,
+        }),
+        Err(Raw::InvalidUpgrade(e)) => Err(invalid(e.status(), "", e.to_string())),
+        Err(Raw::Custom(reason)) => Err(invalid(None, "", reason)),
+    }
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(e)
+    } else {
+        Error::Connection(e)
+    }
+}
+
+fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
+    Error::InvalidResponse(Box::new(InvalidResponse {
+        status,
+        body: body.to_string(),
+        reason,
+    }))
+}
+
+/// Reads (a bounded prefix of) an error response and classifies it.
+async fn from_response(mut response: reqwest::Response) -> Error {
+    let failure = response.extensions_mut().remove::<EnvelopeFailure>();
+    let status = failure.as_ref().map_or(response.status(), |f| f.status);
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = Vec::new();
+    let mut truncated = false;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = MAX_ERROR_BODY - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Error::Timeout(e),
+            Err(e) => {
+                let text = String::from_utf8_lossy(&body);
+                return invalid(Some(status), &text, format!("the body ended early: {e}"));
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if let Some(EnvelopeFailure {
+        reason: Some(reason),
+        ..
+    }) = failure
+    {
+        return invalid(Some(status), &text, reason);
+    }
+    let errors = if truncated {
+        Vec::new()
+    } else {
+        envelope_errors(&body)
+    };
+    let error = ApiError {
+        status,
+        headers,
+        body: text,
+        body_truncated: truncated,
+        errors,
+    };
+    if failure.is_some() {
+        Error::Unsuccessful(Box::new(error))
+    } else if status.is_success() {
+        let reason = format!("unexpected status {status}");
+        invalid(Some(status), &error.body, reason)
+    } else {
+        Error::from_status(error)
+    }
+}
+
+/// The `errors` list of the provider's envelope, if the body is one.
+fn envelope_errors(body: &[u8]) -> Vec<ApiMessage> {
+    let Some(envelope) = &PROVIDER.envelope else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let Some(list) = value
+        .get(envelope.errors)
+        .and_then(serde_json::Value::as_array)
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            Some(ApiMessage {
+                code: e.get("code").and_then(serde_json::Value::as_i64),
+                message: e.get("message")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
