@@ -1,1 +1,326 @@
-//! placeholder
+//! Test support: a scripted HTTP/1.1 server on 127.0.0.1.
+//!
+//! It is a real server on a real socket, deliberately small and hand-rolled so
+//! that tests can make it misbehave in ways a well-behaved server library would
+//! not allow: close without answering, stall, lie about lengths. Every request
+//! it receives is recorded exactly as it arrived.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The method, e.g. `DELETE`.
+    pub method: String,
+    /// The request target: path and query, as sent.
+    pub target: String,
+    /// Header names (lowercased) and values, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Captured {
+    /// The value of a header, if present (name is case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A stable text rendering for snapshots: the secret of `authorization` and
+    /// the ephemeral port of `host` are masked, headers are sorted.
+    pub fn redacted(&self) -> String {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let v = match n.as_str() {
+                    "authorization" => match v.split_once(' ') {
+                        Some((scheme, _)) => format!("{scheme} [redacted]"),
+                        None => "[redacted]".into(),
+                    },
+                    "host" => "127.0.0.1:[port]".into(),
+                    _ => v.clone(),
+                };
+                (n.clone(), v)
+            })
+            .collect();
+        headers.sort();
+        let mut out = format!("{} {}\n", self.method, self.target);
+        for (n, v) in headers {
+            out.push_str(&format!("{n}: {v}\n"));
+        }
+        if self.body.is_empty() {
+            out.push_str("\n(no body)\n");
+        } else {
+            out.push_str(&format!("\n{}\n", String::from_utf8_lossy(&self.body)));
+        }
+        out
+    }
+}
+
+/// What the server does with one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A complete response.
+    Respond {
+        /// Status code.
+        status: u16,
+        /// Extra headers (`content-length` is added unless present).
+        headers: Vec<(String, String)>,
+        /// Body bytes.
+        body: Vec<u8>,
+        /// Wait this long before answering.
+        delay: Duration,
+    },
+    /// Close the connection without answering.
+    Close,
+    /// Write these bytes verbatim, then close.
+    Raw(Vec<u8>),
+    /// Write the head and the first part of the body, then stall for the delay.
+    StallBody {
+        /// The head and partial body.
+        start: Vec<u8>,
+        /// How long to stall before closing.
+        stall: Duration,
+    },
+}
+
+impl Reply {
+    /// A response with a status and no body.
+    pub fn status(status: u16) -> Self {
+        Self::Respond {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Self::Respond {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// A response with a body of the given content type.
+    pub fn body(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self::Respond {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let Self::Respond { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
+    }
+
+    /// Answers only after `delay`.
+    pub fn delayed(mut self, by: Duration) -> Self {
+        if let Self::Respond { delay, .. } = &mut self {
+            *delay = by;
+        }
+        self
+    }
+}
+
+type Script = dyn Fn(usize, &Captured) -> Reply + Send + Sync;
+
+/// A running server. Dropping it stops accepting connections.
+pub struct TestServer {
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<Captured>>>,
+    connections: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestServer {
+    /// Answers the n-th request (from 0) with `replies[n]`, repeating the last one.
+    pub async fn with_replies(replies: Vec<Reply>) -> Self {
+        assert!(!replies.is_empty(), "a server needs at least one reply");
+        Self::with_script(move |n, _| replies[n.min(replies.len() - 1)].clone()).await
+    }
+
+    /// Answers each request with what `script(n, request)` returns.
+    pub async fn with_script(
+        script: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let script: Arc<Script> = Arc::new(script);
+        let task = tokio::spawn({
+            let requests = requests.clone();
+            let connections = connections.clone();
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(serve(stream, requests.clone(), script.clone()));
+                }
+            }
+        });
+        Self {
+            addr,
+            requests,
+            connections,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Captured> {
+        self.requests.lock().expect("requests lock").clone()
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Captured>>>, script: Arc<Script>) {
+    let mut buffer = Vec::new();
+    loop {
+        let Some(request) = read_request(&mut stream, &mut buffer).await else {
+            return;
+        };
+        let n = {
+            let mut all = requests.lock().expect("requests lock");
+            all.push(request.clone());
+            all.len() - 1
+        };
+        match script(n, &request) {
+            Reply::Respond {
+                status,
+                headers,
+                body,
+                delay,
+            } => {
+                tokio::time::sleep(delay).await;
+                let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+                let has_length = headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+                for (name, value) in &headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                if !has_length {
+                    head.push_str(&format!("content-length: {}\r\n", body.len()));
+                }
+                head.push_str("\r\n");
+                let mut bytes = head.into_bytes();
+                bytes.extend_from_slice(&body);
+                if stream.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Reply::Close => return,
+            Reply::Raw(bytes) => {
+                let _ = stream.write_all(&bytes).await;
+                let _ = stream.shutdown().await;
+                return;
+            }
+            Reply::StallBody { start, stall } => {
+                let _ = stream.write_all(&start).await;
+                tokio::time::sleep(stall).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one request (head and `content-length` body) from the connection.
+async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Captured> {
+    let head_end = loop {
+        if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_string();
+    let target = request_line.next()?.to_string();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let body_start = head_end + 4;
+    while buffer.len() < body_start + length {
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = buffer[body_start..body_start + length].to_vec();
+    buffer.drain(..body_start + length);
+    Some(Captured {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}

@@ -79,24 +79,68 @@ pub fn generate(doc: &Value, shown: &str) -> Result<TokenStream> {
 
 fn to_openapiv3(doc: &Value, shown: &str) -> Result<openapiv3::OpenAPI> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        let pointer = if path == "." {
-            String::new()
-        } else {
-            format!(
-                "/{}",
-                path.split('.')
-                    .map(|seg| escape_pointer(seg.trim_start_matches('[').trim_end_matches(']')))
-                    .collect::<Vec<_>>()
-                    .join("/")
-            )
-        };
+        // openapiv3 parses path items and `$ref`-or-value objects through untagged
+        // enums, which hide where inside them the problem is; parsing the pieces
+        // one by one recovers the exact place.
+        let (pointer, message) = locate(doc)
+            .unwrap_or_else(|| (to_pointer("", &e.path().to_string()), e.inner().to_string()));
         anyhow!(
-            "{shown}: at {}: not a valid OpenAPI 3.0 document: {}; fix the spec there",
+            "{shown}: at {}: not a valid OpenAPI 3.0 document: {message}; fix the spec there",
             if pointer.is_empty() { "/" } else { &pointer },
-            e.inner()
         )
     })
+}
+
+/// `base` + a serde_path_to_error path (`a.b[0].c`) as a JSON pointer.
+fn to_pointer(base: &str, path: &str) -> String {
+    if path == "." {
+        return base.to_string();
+    }
+    let mut out = base.to_string();
+    for seg in path.split('.') {
+        for part in seg.split('[') {
+            let part = part.trim_end_matches(']');
+            if !part.is_empty() {
+                out.push('/');
+                out.push_str(&escape_pointer(part));
+            }
+        }
+    }
+    out
+}
+
+/// Parses operations and components one at a time; the first failure's place.
+fn locate(doc: &Value) -> Option<(String, String)> {
+    fn check<T: serde::de::DeserializeOwned>(at: String, value: &Value) -> Option<(String, String)> {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .err()
+            .map(|e| (to_pointer(&at, &e.path().to_string()), e.inner().to_string()))
+    }
+    for (path, method, op) in operations(doc) {
+        let at = format!("/paths/{}/{method}", escape_pointer(path));
+        if let Some(found) = check::<openapiv3::Operation>(at, &Value::Object(op.clone())) {
+            return Some(found);
+        }
+    }
+    let components = doc.get("components").and_then(Value::as_object)?;
+    for (kind, entries) in components {
+        let Some(entries) = entries.as_object() else { continue };
+        for (name, value) in entries {
+            let at = format!("/components/{}/{}", escape_pointer(kind), escape_pointer(name));
+            let found = match kind.as_str() {
+                "schemas" => check::<openapiv3::Schema>(at, value),
+                "parameters" => check::<openapiv3::Parameter>(at, value),
+                "responses" => check::<openapiv3::Response>(at, value),
+                "requestBodies" => check::<openapiv3::RequestBody>(at, value),
+                "securitySchemes" => check::<openapiv3::SecurityScheme>(at, value),
+                _ => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+    }
+    None
 }
 
 /// Settings shared by every provider: positional methods (what the facade wraps),

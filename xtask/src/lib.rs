@@ -17,8 +17,12 @@ pub mod providers;
 
 use std::path::PathBuf;
 
-/// The workspace root: the parent of the xtask crate.
+/// The workspace root: `$XTASK_ROOT` when set (tests point it at a scratch
+/// copy), else the parent of the xtask crate.
 pub fn workspace_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("XTASK_ROOT") {
+        return PathBuf::from(root);
+    }
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }

@@ -12,7 +12,7 @@ commands:
   check [PROVIDER...]     regenerate in memory; fail with a diff if the committed code is stale
   help                    print this message
 
-Providers are declared in specs/providers.toml.";
+Providers are declared in specs/providers.toml. XTASK_ROOT overrides the workspace root.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
