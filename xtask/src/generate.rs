@@ -7,9 +7,42 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use proc_macro2::TokenStream;
 use serde_json::{Map, Value};
+
+/// A problem at a place in the spec; the pipeline adds the file and line.
+#[derive(Debug)]
+pub struct SpecError {
+    /// JSON pointer of the offending value.
+    pub pointer: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "at {}: {}",
+            if self.pointer.is_empty() {
+                "/"
+            } else {
+                &self.pointer
+            },
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+fn spec_error(pointer: impl Into<String>, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(SpecError {
+        pointer: pointer.into(),
+        message: message.into(),
+    })
+}
 
 /// HTTP methods that can hold an operation in a path item.
 pub const METHODS: [&str; 8] = [
@@ -68,25 +101,25 @@ fn is_success(code: &str) -> bool {
 
 /// Converts the document for progenitor and runs it.
 pub fn generate(doc: &Value, shown: &str) -> Result<TokenStream> {
-    let spec = to_openapiv3(doc, shown)?;
+    let spec = to_openapiv3(doc)?;
     match run_progenitor(&spec) {
         Ok(tokens) => Ok(tokens),
-        Err(whole) => Err(blame_operation(doc, shown).unwrap_or_else(|| {
+        Err(whole) => Err(blame_operation(doc).unwrap_or_else(|| {
             anyhow!("{shown}: progenitor could not generate a client: {whole}")
         })),
     }
 }
 
-fn to_openapiv3(doc: &Value, shown: &str) -> Result<openapiv3::OpenAPI> {
+fn to_openapiv3(doc: &Value) -> Result<openapiv3::OpenAPI> {
     serde_path_to_error::deserialize(doc).map_err(|e| {
         // openapiv3 parses path items and `$ref`-or-value objects through untagged
         // enums, which hide where inside them the problem is; parsing the pieces
         // one by one recovers the exact place.
         let (pointer, message) = locate(doc)
             .unwrap_or_else(|| (to_pointer("", &e.path().to_string()), e.inner().to_string()));
-        anyhow!(
-            "{shown}: at {}: not a valid OpenAPI 3.0 document: {message}; fix the spec there",
-            if pointer.is_empty() { "/" } else { &pointer },
+        spec_error(
+            pointer,
+            format!("not a valid OpenAPI 3.0 document: {message}; fix the spec there"),
         )
     })
 }
@@ -111,10 +144,18 @@ fn to_pointer(base: &str, path: &str) -> String {
 
 /// Parses operations and components one at a time; the first failure's place.
 fn locate(doc: &Value) -> Option<(String, String)> {
-    fn check<T: serde::de::DeserializeOwned>(at: String, value: &Value) -> Option<(String, String)> {
+    fn check<T: serde::de::DeserializeOwned>(
+        at: String,
+        value: &Value,
+    ) -> Option<(String, String)> {
         serde_path_to_error::deserialize::<_, T>(value)
             .err()
-            .map(|e| (to_pointer(&at, &e.path().to_string()), e.inner().to_string()))
+            .map(|e| {
+                (
+                    to_pointer(&at, &e.path().to_string()),
+                    e.inner().to_string(),
+                )
+            })
     }
     for (path, method, op) in operations(doc) {
         let at = format!("/paths/{}/{method}", escape_pointer(path));
@@ -124,9 +165,15 @@ fn locate(doc: &Value) -> Option<(String, String)> {
     }
     let components = doc.get("components").and_then(Value::as_object)?;
     for (kind, entries) in components {
-        let Some(entries) = entries.as_object() else { continue };
+        let Some(entries) = entries.as_object() else {
+            continue;
+        };
         for (name, value) in entries {
-            let at = format!("/components/{}/{}", escape_pointer(kind), escape_pointer(name));
+            let at = format!(
+                "/components/{}/{}",
+                escape_pointer(kind),
+                escape_pointer(name)
+            );
             let found = match kind.as_str() {
                 "schemas" => check::<openapiv3::Schema>(at, value),
                 "parameters" => check::<openapiv3::Parameter>(at, value),
@@ -185,24 +232,25 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Generates each operation alone to find the first one progenitor rejects.
-fn blame_operation(doc: &Value, shown: &str) -> Option<anyhow::Error> {
+fn blame_operation(doc: &Value) -> Option<anyhow::Error> {
     for (path, method, _) in operations(doc) {
         let mut single = doc.clone();
         let paths = single.get_mut("paths")?.as_object_mut()?;
         paths.retain(|p, _| p == path);
         let item = paths.get_mut(path)?.as_object_mut()?;
         item.retain(|k, _| k == method || !METHODS.contains(&k.as_str()));
-        let Ok(spec) = to_openapiv3(&single, shown) else {
+        let Ok(spec) = to_openapiv3(&single) else {
             continue;
         };
         if let Err(message) = run_progenitor(&spec) {
             let op_id = doc["paths"][path][method]["operationId"]
                 .as_str()
                 .unwrap_or("(no operationId)");
-            return Some(anyhow!(
-                "{shown}: at /paths/{}/{method} (operation {op_id}): {message}; \
-                 change the operation in the spec or leave it out of the provider",
-                escape_pointer(path)
+            return Some(spec_error(
+                format!("/paths/{}/{method}", escape_pointer(path)),
+                format!(
+                    "operation {op_id}: {message}; change the operation in the spec or leave it out of the provider"
+                ),
             ));
         }
     }
@@ -210,23 +258,30 @@ fn blame_operation(doc: &Value, shown: &str) -> Option<anyhow::Error> {
 }
 
 /// Checks what progenitor needs but does not diagnose well, before running it.
-pub fn preflight(doc: &Value, shown: &str) -> Result<()> {
+pub fn preflight(doc: &Value) -> Result<()> {
     let ops = operations(doc);
     if ops.is_empty() {
-        bail!("{shown}: at /paths: the spec has no operations; add at least one");
+        return Err(spec_error(
+            "/paths",
+            "the spec has no operations; add at least one",
+        ));
     }
     let mut seen = std::collections::BTreeMap::new();
     for (path, method, op) in ops {
         let at = format!("/paths/{}/{method}", escape_pointer(path));
         let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-            bail!(
-                "{shown}: at {at}: the operation has no operationId; add one (progenitor names methods after it)"
-            );
+            return Err(spec_error(
+                at,
+                "the operation has no operationId; add one (progenitor names methods after it)",
+            ));
         };
         if let Some(first) = seen.insert(id.to_string(), at.clone()) {
-            bail!(
-                "{shown}: at {at}/operationId: operationId {id:?} is already used at {first}; operationIds must be unique"
-            );
+            return Err(spec_error(
+                format!("{at}/operationId"),
+                format!(
+                    "operationId {id:?} is already used at {first}; operationIds must be unique"
+                ),
+            ));
         }
     }
     Ok(())
@@ -269,7 +324,7 @@ mod tests {
         let doc = json!({"paths": {
             "/a": {"get": {"operationId": "x"}},
             "/b": {"get": {"operationId": "x"}}}});
-        let err = preflight(&doc, "s.yaml").unwrap_err().to_string();
+        let err = preflight(&doc).unwrap_err().to_string();
         assert!(err.contains("at /paths/~1b/get/operationId"), "{err}");
     }
 

@@ -58,13 +58,18 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             )
         })
         .collect();
+    // Errors that name a place in the spec get the file and line prepended.
+    let locate = |e: anyhow::Error| match e.downcast_ref::<generate::SpecError>() {
+        Some(se) => anyhow::anyhow!("{}: {se}", at_line(&se.pointer)),
+        None => e,
+    };
     let mut doc = normalized.document;
-    generate::preflight(&doc, &shown)?;
+    generate::preflight(&doc).map_err(locate)?;
     let operations = generate::operations(&doc).len();
     let base_url = default_base_url(&doc, &shown)?;
     generate::route_errors_to_runtime(&mut doc);
 
-    let tokens = generate::generate(&doc, &shown)?;
+    let tokens = generate::generate(&doc, &shown).map_err(locate)?;
     let mut generated = format::parse(tokens, "client")?;
     format::fill_missing_docs(&mut generated);
     let api = format::parse(facade::facade(&generated, provider, &base_url)?, "facade")?;
