@@ -148,11 +148,14 @@ fn an_added_operation_fails_check_with_a_diff_and_the_fix() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// A named edit of the spec and the fragments its error message must contain.
+type Case = (&'static str, fn(String) -> String, &'static [&'static str]);
+
 /// Broken specs: each must fail with exit 1, a message naming the file and
 /// place, no panic, and the crates byte-identical.
 #[test]
 fn broken_specs_fail_cleanly_and_touch_nothing() {
-    let cases: [(&str, fn(String) -> String, &[&str]); 5] = [
+    let cases: [Case; 5] = [
         (
             "a required field deleted",
             |s| {
