@@ -5,6 +5,11 @@
 //! not allow: close without answering, stall, lie about lengths. Every request
 //! it receives is recorded exactly as it arrived.
 
+/// The README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

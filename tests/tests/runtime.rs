@@ -91,7 +91,8 @@ async fn other_client_errors_are_not_retried() {
 #[tokio::test]
 async fn each_status_has_its_error_kind() {
     use gcore_iam::Error as E;
-    let kinds: [(u16, fn(&E) -> bool); 10] = [
+    type IsKind = fn(&E) -> bool;
+    let kinds: [(u16, IsKind); 10] = [
         (400, |e| matches!(e, E::BadRequest(_))),
         (401, |e| matches!(e, E::Authentication(_))),
         (403, |e| matches!(e, E::PermissionDenied(_))),
