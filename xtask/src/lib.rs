@@ -2,7 +2,7 @@
 //!
 //! `cargo xtask generate` and `cargo xtask check` run one pipeline, a module per step:
 //!
-//! [`load`] → [`normalize`] → [`generate`] (progenitor) → [`facade`] → [`format`] →
+//! [`load`] → [`normalize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
 //! registry read by [`providers`].
 
