@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use workspace_tests::{Reply, TestServer};
+
 fn repo() -> PathBuf {
     xtask::workspace_root()
 }
@@ -125,4 +127,135 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+const ACME_ENTRY: &str = r#"
+[providers.acme-widgets]
+spec = "acme-widgets.yaml"
+crate = "acme-widgets"
+title = "Acme Widgets"
+base_url_env = "ACME_BASE_URL"
+
+[providers.acme-widgets.auth]
+header = "X-Api-Key"
+prefix = ""
+env = "ACME_API_KEY"
+what = "API key"
+"#;
+
+const ACME_EXAMPLE: &str = r#"//! Calls both operations against ACME_BASE_URL and prints the outcomes.
+#[tokio::main]
+async fn main() {
+    let client = acme_widgets::Client::from_env().expect("configured from the environment");
+    // An inline constrained schema gives each operation its own id type.
+    let id = "w/1".parse().expect("a valid widget id");
+    match client.delete_widgets_by_widget_id(&id).await {
+        Ok(()) => println!("delete: ok"),
+        Err(e) => println!("delete: {e}"),
+    }
+    let id = "w/1".parse().expect("a valid widget id");
+    match client.get_widget(&id).await {
+        Ok(widget) => println!("get: {} {:?}", widget.name, widget.colour),
+        Err(e) => println!("get: {e}"),
+    }
+}
+"#;
+
+/// Adding a provider is data only: a spec and a registry entry. `generate`
+/// creates the crate and adds it to the workspace; the crate builds, and its
+/// client sends the right requests to a loopback server.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_provider_is_one_spec_and_one_entry() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
+    copy_dir(&repo(), &root);
+    std::fs::copy(
+        repo().join("tests/fixtures/acme-widgets.yaml"),
+        root.join("specs/acme-widgets.yaml"),
+    )
+    .unwrap();
+    let registry = std::fs::read_to_string(root.join("specs/providers.toml")).unwrap();
+    std::fs::write(
+        root.join("specs/providers.toml"),
+        format!("{registry}{ACME_ENTRY}"),
+    )
+    .unwrap();
+
+    let report = xtask::pipeline::generate(&root, &[]).unwrap();
+    assert!(report.contains("acme-widgets: 2 operation(s)"), "{report}");
+    assert!(
+        report.contains("no operationId; using \"delete_widgets_by_widget_id\""),
+        "{report}"
+    );
+    for file in [
+        "Cargo.toml",
+        "src/lib.rs",
+        "src/generated.rs",
+        "src/api.rs",
+        "src/runtime.rs",
+    ] {
+        assert!(
+            root.join("acme-widgets").join(file).exists(),
+            "{file} was not created"
+        );
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\"acme-widgets\""), "{manifest}");
+    assert!(xtask::pipeline::check(&root, &[]).unwrap().fresh);
+
+    std::fs::create_dir_all(root.join("acme-widgets/examples")).unwrap();
+    std::fs::write(root.join("acme-widgets/examples/call.rs"), ACME_EXAMPLE).unwrap();
+    let server = TestServer::with_replies(vec![
+        Reply::status(204),
+        Reply::json(
+            200,
+            &serde_json::json!({"id": "w/1", "name": "sprocket", "colour": null}),
+        ),
+    ])
+    .await;
+    let base_url = server.url("/v1");
+    let run = tokio::task::spawn_blocking(move || {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        Command::new(cargo)
+            .args([
+                "run",
+                "--offline",
+                "--quiet",
+                "-p",
+                "acme-widgets",
+                "--no-default-features",
+                "--example",
+                "call",
+            ])
+            .current_dir(&root)
+            .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
+            .env("ACME_API_KEY", "acme-key")
+            .env("ACME_BASE_URL", base_url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(stdout, "delete: ok\nget: sprocket None\n");
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].target.as_str()),
+        ("DELETE", "/v1/widgets/w%2F1")
+    );
+    assert_eq!(
+        (requests[1].method.as_str(), requests[1].target.as_str()),
+        ("GET", "/v1/widgets/w%2F1")
+    );
+    for request in &requests {
+        assert_eq!(request.header("x-api-key"), Some("acme-key"));
+        assert_eq!(request.header("user-agent"), Some("acme-widgets/0.1.0"));
+    }
 }

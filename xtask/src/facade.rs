@@ -88,6 +88,25 @@ pub fn facade(
     })
 }
 
+/// Names of the public operation methods, in the order they are generated.
+pub fn method_names(generated: &syn::File) -> Vec<String> {
+    let mut names = Vec::new();
+    for item in &generated.items {
+        let Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || !is_client(&imp.self_ty) {
+            continue;
+        }
+        for item in &imp.items {
+            if let ImplItem::Fn(f) = item
+                && f.sig.asyncness.is_some()
+            {
+                names.push(f.sig.ident.to_string());
+            }
+        }
+    }
+    names
+}
+
 fn is_client(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("Client"))
 }

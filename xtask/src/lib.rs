@@ -2,10 +2,11 @@
 //!
 //! `cargo xtask generate` and `cargo xtask check` run one pipeline, a module per step:
 //!
-//! [`load`] → [`normalize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
+//! [`load`] → [`normalize`] → [`customize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
 //! registry read by [`providers`].
 
+pub mod customize;
 pub mod facade;
 pub mod format;
 pub mod generate;
@@ -14,6 +15,7 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod providers;
+pub mod scaffold;
 
 use std::path::PathBuf;
 

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
-use crate::{facade, generate, load, normalize};
+use crate::{customize, facade, generate, load, normalize, scaffold};
 
 /// The shared runtime, emitted into every crate as `src/runtime.rs`.
 pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
@@ -46,7 +46,7 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             e.message
         )
     })?;
-    let notes = normalized
+    let mut notes: Vec<String> = normalized
         .notes
         .iter()
         .map(|n| {
@@ -64,6 +64,10 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         None => e,
     };
     let mut doc = normalized.document;
+    let entry = format!("[providers.{}]", provider.name);
+    for note in customize::apply(&mut doc, &provider.rename, &entry)? {
+        notes.push(format!("{shown}: {note}"));
+    }
     generate::preflight(&doc).map_err(locate)?;
     let operations = generate::operations(&doc).len();
     let base_url = default_base_url(&doc, &shown)?;
@@ -85,7 +89,7 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         provider: &provider.name,
     };
     let src = format!("{}/src", provider.crate_name);
-    let files = vec![
+    let mut files = vec![
         Rendered {
             path: format!("{src}/generated.rs"),
             contents: format::render(&generated, &from_spec),
@@ -99,6 +103,11 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             contents: format!("{}{RUNTIME_TEMPLATE}", format::header(&from_template)),
         },
     ];
+    files.extend(scaffold::missing(
+        root,
+        provider,
+        &facade::method_names(&generated),
+    )?);
     Ok(Output {
         files,
         operations,

@@ -33,6 +33,9 @@ pub struct Provider {
     /// The JSON envelope the API wraps bodies in, if any.
     #[serde(default)]
     pub envelope: Option<Envelope>,
+    /// Operation names to change: operationId or `"METHOD /path"` → new operationId.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
 }
 
 /// How a credential travels on the wire.

@@ -11,12 +11,14 @@ fn repo() -> PathBuf {
     xtask::workspace_root()
 }
 
-/// Copies what `generate` reads and writes: `specs/` and each crate's `src/`.
+/// Copies what `generate` reads and writes: `specs/`, the crates and the
+/// workspace manifest.
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["specs", "gcore-iam/src", "cloudflare-accounts/src"] {
+    for sub in ["specs", "gcore-iam", "cloudflare-accounts"] {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
     }
+    std::fs::copy(repo().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
     dir
 }
 
