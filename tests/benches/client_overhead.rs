@@ -1,0 +1,148 @@
+//! Client overhead: the generated client (auth, hooks, retry policy armed but not
+//! triggered) against a plain `reqwest::Client` sending the identical DELETE to
+//! the same loopback server, side by side, in alternating rounds.
+//!
+//! Run with `cargo bench -p workspace-tests --bench client_overhead`; `cargo
+//! xtask bench` runs it and tabulates the `BENCH` lines it prints. Set
+//! `BENCH_CALLS` to change the calls per round (default 4,000).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+
+/// CPU time of this process: the sum of its threads' run time in nanoseconds
+/// (`/proc/self/task/*/schedstat`, Linux), far finer than the 10 ms ticks of
+/// `/proc/self/stat`.
+fn cpu_time() -> Duration {
+    let mut total = 0u64;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            total += stat
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(total)
+}
+
+struct Sample {
+    wall: Duration,
+    cpu: Duration,
+}
+
+async fn run<F, Fut>(calls: usize, concurrency: usize, call: F) -> Sample
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let (cpu0, t0) = (cpu_time(), Instant::now());
+    let workers = (0..concurrency).map(|_| async {
+        while next.fetch_add(1, Ordering::Relaxed) < calls {
+            assert!(call().await, "the call failed");
+        }
+    });
+    futures_join_all(workers).await;
+    Sample {
+        wall: t0.elapsed(),
+        cpu: cpu_time() - cpu0,
+    }
+}
+
+/// Joins futures without a futures-crate dependency.
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let set = tokio::task::LocalSet::new();
+    let futures: Vec<_> = futures.collect();
+    // Pin each future and poll them together.
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    set.run_until(std::future::poll_fn(|cx| {
+        pinned.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if pinned.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }))
+    .await;
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and
+    // expects a quick smoke run.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let calls: usize = std::env::var("BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if smoke { 50 } else { 4_000 });
+    let rounds = if smoke { 1 } else { 5 };
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_bench_server"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the loopback server");
+    let mut port = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", port.trim());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let ours = gcore_iam::Client::builder().credential("bench-key").base_url(&base).build().unwrap();
+        let plain = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build().unwrap();
+        let mut auth = HeaderValue::from_static("APIKey bench-key");
+        auth.set_sensitive(true);
+        let url = format!("{base}/iam/v2/clients/42/tokens/7");
+
+        for concurrency in [1usize, 64] {
+            let (mut ours_rps, mut base_rps, mut ours_cpu, mut base_cpu) = (vec![], vec![], vec![], vec![]);
+            for round in 0..=rounds {
+                let ours_call = || async { ours.iam_delete_api_token_v2(42, 7).await.is_ok() };
+                let plain_call = || async {
+                    plain.delete(&url).header(AUTHORIZATION, auth.clone()).timeout(Duration::from_secs(60)).send().await.is_ok_and(|r| r.status() == 204)
+                };
+                // Alternate which client goes first; round 0 only warms both up.
+                let (a, b) = if round % 2 == 0 {
+                    let a = run(calls, concurrency, ours_call).await;
+                    (a, run(calls, concurrency, plain_call).await)
+                } else {
+                    let b = run(calls, concurrency, plain_call).await;
+                    (run(calls, concurrency, ours_call).await, b)
+                };
+                if round == 0 {
+                    continue;
+                }
+                ours_rps.push(calls as f64 / a.wall.as_secs_f64());
+                base_rps.push(calls as f64 / b.wall.as_secs_f64());
+                ours_cpu.push(a.cpu.as_secs_f64() * 1e6 / calls as f64);
+                base_cpu.push(b.cpu.as_secs_f64() * 1e6 / calls as f64);
+            }
+            let (o, b) = (median(ours_rps), median(base_rps));
+            let (oc, bc) = (median(ours_cpu), median(base_cpu));
+            println!(
+                "BENCH {{\"figure\":\"client throughput, concurrency {concurrency}\",\"unit\":\"req/s\",\"ours\":{o:.0},\"baseline\":{b:.0},\"target\":\">= 0.97\",\"higher_is_better\":true}}"
+            );
+            println!(
+                "BENCH {{\"figure\":\"client CPU per request, concurrency {concurrency}\",\"unit\":\"µs\",\"ours\":{oc:.2},\"baseline\":{bc:.2},\"target\":\"<= 1.05\",\"higher_is_better\":false}}"
+            );
+        }
+    });
+    let _ = server.stdin.take().map(|mut s| s.flush());
+    let _ = server.kill();
+    let _ = server.wait();
+}
