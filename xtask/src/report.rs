@@ -682,6 +682,8 @@ fn compare_operations(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change
             subject: n.subject(),
             pointer: n.pointer(),
         };
+        // A rename explains the operationId difference the fallback would see.
+        let before = sink.count();
         match (o.rust_name(), n.rust_name()) {
             (Some(a), Some(b)) if a != b => sink.push(
                 Impact::Breaking,
@@ -691,9 +693,18 @@ fn compare_operations(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change
                     o.id.as_deref().unwrap_or_default()
                 ),
             ),
+            (Some(_), Some(_)) if o.id != n.id => sink.push(
+                Impact::Docs,
+                Kind::Documentation,
+                format!(
+                    "operationId {:?} is now {:?}; the Rust method name is the same",
+                    o.id.as_deref().unwrap_or_default(),
+                    n.id.as_deref().unwrap_or_default()
+                ),
+            ),
             _ => {}
         }
-        compare_operation(old_doc, new_doc, o, n, &mut sink);
+        compare_operation(old_doc, new_doc, o, n, &mut sink, before);
     }
 
     // The same operationId elsewhere keeps its Rust method: the URL moved.
@@ -720,7 +731,8 @@ fn compare_operations(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change
                         n.method, n.path, o.method, o.path
                     ),
                 );
-                compare_operation(old_doc, new_doc, o, n, &mut sink);
+                let before = sink.count();
+                compare_operation(old_doc, new_doc, o, n, &mut sink, before);
             }
             None => changes.push(Change {
                 impact: Impact::Breaking,
@@ -750,8 +762,8 @@ fn compare_operation(
     o: &Operation,
     n: &Operation,
     sink: &mut Sink,
+    before: usize,
 ) {
-    let before = sink.count();
     compare_params(old_doc, new_doc, o, n, sink);
 
     match (&o.body, &n.body) {
@@ -1094,11 +1106,19 @@ fn compare_rest(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change>) {
             );
         }
         if let Some(map) = doc.get("components").and_then(Value::as_object) {
-            keys.extend(
-                map.keys()
-                    .filter(|k| *k != "schemas")
-                    .map(|k| format!("components/{k}")),
-            );
+            // One entry per shared component, so the report names it.
+            for (kind, entries) in map.iter().filter(|(k, _)| *k != "schemas") {
+                match entries.as_object() {
+                    Some(entries) => keys.extend(
+                        entries
+                            .keys()
+                            .map(|name| format!("components/{kind}/{}", escape_pointer(name))),
+                    ),
+                    None => {
+                        keys.insert(format!("components/{kind}"));
+                    }
+                }
+            }
         }
     }
     for key in keys {
@@ -1116,7 +1136,10 @@ fn compare_rest(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change>) {
             || stripped(a) == stripped(b);
         // Shared parameters, responses and bodies were compared through the
         // operations that use them; only their wording is left to report.
-        if !docs_only && key.starts_with("components/") && key != "components/securitySchemes" {
+        if !docs_only
+            && key.starts_with("components/")
+            && !key.starts_with("components/securitySchemes")
+        {
             continue;
         }
         let mut sink = Sink {
