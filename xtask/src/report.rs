@@ -499,10 +499,11 @@ fn operation<'a>(
             }
         }
         // With no 2xx response, progenitor treats `default` as the success.
-        if success.is_empty() && errors.remove("default") {
-            if let Some(response) = responses.get("default") {
-                success.insert("default".to_string(), media(resolve(doc, response)).1);
-            }
+        if success.is_empty()
+            && errors.remove("default")
+            && let Some(response) = responses.get("default")
+        {
+            success.insert("default".to_string(), media(resolve(doc, response)).1);
         }
     }
 
@@ -704,7 +705,7 @@ fn compare_operations(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change
             ),
             _ => {}
         }
-        compare_operation(old_doc, new_doc, o, n, &mut sink, before);
+        compare_operation(o, n, &mut sink, before);
     }
 
     // The same operationId elsewhere keeps its Rust method: the URL moved.
@@ -732,7 +733,7 @@ fn compare_operations(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change
                     ),
                 );
                 let before = sink.count();
-                compare_operation(old_doc, new_doc, o, n, &mut sink, before);
+                compare_operation(o, n, &mut sink, before);
             }
             None => changes.push(Change {
                 impact: Impact::Breaking,
@@ -756,15 +757,8 @@ fn compare_operations(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change
     }
 }
 
-fn compare_operation(
-    old_doc: &Value,
-    new_doc: &Value,
-    o: &Operation,
-    n: &Operation,
-    sink: &mut Sink,
-    before: usize,
-) {
-    compare_params(old_doc, new_doc, o, n, sink);
+fn compare_operation(o: &Operation, n: &Operation, sink: &mut Sink, before: usize) {
+    compare_params(o, n, sink);
 
     match (&o.body, &n.body) {
         (None, Some(b)) => sink.push(
@@ -791,7 +785,7 @@ fn compare_operation(
                     ),
                 );
             } else {
-                let (ta, tb) = (type_of(old_doc, a.schema), type_of(new_doc, b.schema));
+                let (ta, tb) = (type_of(a.schema), type_of(b.schema));
                 if ta != tb {
                     sink.push(
                         Impact::Breaking,
@@ -799,12 +793,7 @@ fn compare_operation(
                         format!("request body type changed from {ta} to {tb}"),
                     );
                 } else if let (Some(sa), Some(sb)) = (a.schema, b.schema) {
-                    Schemas {
-                        old_doc,
-                        new_doc,
-                        dir: INPUT,
-                    }
-                    .compare(sa, sb, "request body", 0, sink);
+                    Schemas { dir: INPUT }.compare(sa, sb, "request body", 0, sink);
                 }
             }
             if a.required != b.required {
@@ -821,7 +810,7 @@ fn compare_operation(
         (None, None) => {}
     }
 
-    compare_success(old_doc, new_doc, o, n, sink);
+    compare_success(o, n, sink);
 
     let added: Vec<&String> = n.errors.difference(&o.errors).collect();
     let removed: Vec<&String> = o.errors.difference(&n.errors).collect();
@@ -848,7 +837,7 @@ fn compare_operation(
     }
 }
 
-fn compare_params(old_doc: &Value, new_doc: &Value, o: &Operation, n: &Operation, sink: &mut Sink) {
+fn compare_params(o: &Operation, n: &Operation, sink: &mut Sink) {
     let find = |list: &'_ [Param<'_>], p: &Param| {
         list.iter()
             .position(|q| q.name == p.name && q.location == p.location)
@@ -881,7 +870,7 @@ fn compare_params(old_doc: &Value, new_doc: &Value, o: &Operation, n: &Operation
             continue;
         };
         let q = &o.params[i];
-        let (tq, tp) = (type_of(old_doc, q.schema), type_of(new_doc, p.schema));
+        let (tq, tp) = (type_of(q.schema), type_of(p.schema));
         if tq != tp {
             sink.push(
                 Impact::Breaking,
@@ -893,12 +882,7 @@ fn compare_params(old_doc: &Value, new_doc: &Value, o: &Operation, n: &Operation
             );
         } else if let (Some(a), Some(b)) = (q.schema, p.schema) {
             let label = format!("{} parameter `{}`", p.location, p.name);
-            Schemas {
-                old_doc,
-                new_doc,
-                dir: INPUT,
-            }
-            .compare(a, b, &label, 0, sink);
+            Schemas { dir: INPUT }.compare(a, b, &label, 0, sink);
         }
         if q.required != p.required {
             let (kind, now, was) = if p.required {
@@ -943,18 +927,11 @@ fn compare_params(old_doc: &Value, new_doc: &Value, o: &Operation, n: &Operation
     }
 }
 
-fn compare_success(
-    old_doc: &Value,
-    new_doc: &Value,
-    o: &Operation,
-    n: &Operation,
-    sink: &mut Sink,
-) {
+fn compare_success(o: &Operation, n: &Operation, sink: &mut Sink) {
     // progenitor returns the one type the 2xx responses share.
-    let types = |doc: &Value, op: &Operation| -> BTreeSet<String> {
-        op.success.values().map(|s| type_of(doc, *s)).collect()
-    };
-    let (ta, tb) = (types(old_doc, o), types(new_doc, n));
+    let types =
+        |op: &Operation| -> BTreeSet<String> { op.success.values().map(|s| type_of(*s)).collect() };
+    let (ta, tb) = (types(o), types(n));
     if ta != tb {
         sink.push(
             Impact::Breaking,
@@ -968,12 +945,7 @@ fn compare_success(
         return;
     }
     if let (Some(a), Some(b)) = (first_body(o), first_body(n)) {
-        Schemas {
-            old_doc,
-            new_doc,
-            dir: OUTPUT,
-        }
-        .compare(a, b, "response", 0, sink);
+        Schemas { dir: OUTPUT }.compare(a, b, "response", 0, sink);
     }
     let (ca, cb): (Vec<&String>, Vec<&String>) =
         (o.success.keys().collect(), n.success.keys().collect());
@@ -1039,7 +1011,7 @@ fn compare_schemas(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change>) 
             pointer: pointer(name),
         };
         let before = sink.count();
-        let (to, tn) = (type_of(old_doc, Some(o)), type_of(new_doc, Some(n)));
+        let (to, tn) = (type_of(Some(o)), type_of(Some(n)));
         if to != tn {
             sink.push(
                 Impact::Breaking,
@@ -1047,12 +1019,7 @@ fn compare_schemas(old_doc: &Value, new_doc: &Value, changes: &mut Vec<Change>) 
                 format!("changed from {to} to {tn}"),
             );
         } else {
-            Schemas {
-                old_doc,
-                new_doc,
-                dir,
-            }
-            .compare(o, n, name, 0, &mut sink);
+            Schemas { dir }.compare(o, n, name, 0, &mut sink);
         }
         if sink.count() == before {
             fallback(o, n, "the schema", &mut sink);
@@ -1262,21 +1229,16 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
 
 /// Compares two schemas in a direction; component `$ref`s are compared by name
 /// only, as each component is compared once in its own right.
-struct Schemas<'d> {
-    old_doc: &'d Value,
-    new_doc: &'d Value,
+struct Schemas {
     dir: Direction,
 }
 
-impl Schemas<'_> {
+impl Schemas {
     fn compare(&self, old: &Value, new: &Value, label: &str, depth: usize, sink: &mut Sink) {
         if depth > MAX_DEPTH || is_ref(old) || is_ref(new) {
             return;
         }
-        let (to, tn) = (
-            type_of(self.old_doc, Some(old)),
-            type_of(self.new_doc, Some(new)),
-        );
+        let (to, tn) = (type_of(Some(old)), type_of(Some(new)));
         if to != tn {
             sink.push(
                 Impact::Breaking,
@@ -1437,7 +1399,7 @@ impl Schemas<'_> {
                 } else {
                     "optional"
                 };
-                let ty = type_of(self.new_doc, Some(schema));
+                let ty = type_of(Some(schema));
                 let (impact, why) = if self.dir.input {
                     (
                         Impact::Breaking,
@@ -1502,14 +1464,14 @@ fn unwrap_all_of(schema: &Value) -> &Value {
 
 /// The Rust type a schema becomes, approximately, as shown in the report.
 /// Two schemas with different results generate different Rust types.
-fn type_of(doc: &Value, schema: Option<&Value>) -> String {
+fn type_of(schema: Option<&Value>) -> String {
     match schema {
         None => "()".to_string(),
-        Some(s) => type_at(doc, s, 0),
+        Some(s) => type_at(s, 0),
     }
 }
 
-fn type_at(doc: &Value, schema: &Value, depth: usize) -> String {
+fn type_at(schema: &Value, depth: usize) -> String {
     if depth > MAX_DEPTH {
         return "…".to_string();
     }
@@ -1522,7 +1484,7 @@ fn type_at(doc: &Value, schema: &Value, depth: usize) -> String {
     }
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(list) = schema.get(key).and_then(Value::as_array) {
-            let parts: Vec<String> = list.iter().map(|s| type_at(doc, s, depth + 1)).collect();
+            let parts: Vec<String> = list.iter().map(|s| type_at(s, depth + 1)).collect();
             return format!("{key}({})", parts.join(" | "));
         }
     }
@@ -1565,7 +1527,7 @@ fn type_at(doc: &Value, schema: &Value, depth: usize) -> String {
             "Vec<{}>",
             schema
                 .get("items")
-                .map(|i| type_at(doc, i, depth + 1))
+                .map(|i| type_at(i, depth + 1))
                 .unwrap_or_else(|| "Value".to_string())
         ),
         "object" => {
@@ -1575,7 +1537,7 @@ fn type_at(doc: &Value, schema: &Value, depth: usize) -> String {
                 .is_some_and(|p| !p.is_empty());
             match schema.get("additionalProperties") {
                 Some(extra @ Value::Object(_)) if !has_props => {
-                    format!("Map<String, {}>", type_at(doc, extra, depth + 1))
+                    format!("Map<String, {}>", type_at(extra, depth + 1))
                 }
                 _ if has_props => "struct".to_string(),
                 _ => "Map<String, Value>".to_string(),

@@ -22,10 +22,18 @@ fn report(case: &str) -> Report {
 
 use Impact::{Breaking, Compatible, Docs};
 
-/// Each case: the changes expected (exactly), the verdict, and the next version
-/// of a 0.1.0 crate and of a 1.2.3 crate.
+/// A fixture directory, the changes expected (exactly), the verdict, and the
+/// next version of a 0.1.0 crate and of a 1.2.3 crate.
+type Case = (
+    &'static str,
+    &'static [(Impact, Kind)],
+    Bump,
+    &'static str,
+    &'static str,
+);
+
 #[rustfmt::skip]
-const CASES: &[(&str, &[(Impact, Kind)], Bump, &str, &str)] = &[
+const CASES: &[Case] = &[
     ("new-required-parameter", &[(Breaking, Kind::ParameterAdded)], Bump::Major, "0.2.0", "2.0.0"),
     // Positional arguments: an optional parameter is a new `Option<T>` argument.
     ("new-optional-parameter", &[(Breaking, Kind::ParameterAdded)], Bump::Major, "0.2.0", "2.0.0"),
