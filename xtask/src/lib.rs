@@ -5,7 +5,13 @@
 //! [`load`] → [`normalize`] → [`customize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
 //! registry read by [`providers`].
+//!
+//! [`report`] compares two versions of a spec and classifies what changes in
+//! the generated API; [`changes`] runs it for `cargo xtask diff` and, against
+//! the committed spec, for `generate` and `check`, which also keep the crate's
+//! [`version`] in step with the verdict.
 
+pub mod changes;
 pub mod customize;
 pub mod facade;
 pub mod format;
@@ -15,7 +21,9 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod providers;
+pub mod report;
 pub mod scaffold;
+pub mod version;
 
 use std::path::PathBuf;
 

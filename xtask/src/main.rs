@@ -1,18 +1,46 @@
-//! `cargo xtask`: regenerate the client crates and check them for drift.
+//! `cargo xtask`: regenerate the client crates, check them for drift, and
+//! report what a spec change does to their API.
 
 use std::process::ExitCode;
 
-use xtask::pipeline;
+use xtask::pipeline::{self, GenerateOptions};
+use xtask::{changes, providers};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  generate [PROVIDER...]  regenerate the client crates from specs/ (all, or the named ones)
-  check [PROVIDER...]     regenerate in memory; fail with a diff if the committed code is stale
-  help                    print this message
+  generate [--no-bump] [PROVIDER...]
+        regenerate the client crates from specs/ (all, or the named ones), print
+        what the spec change since HEAD does to each API, and bump each crate's
+        version as that change requires (--no-bump: leave versions alone)
+  check [PROVIDER...]
+        regenerate in memory; fail with a diff if the committed code is stale or
+        a crate's version is behind its spec change since HEAD
+  diff OLD_SPEC NEW_SPEC [--provider P] [--format text|json]
+        what changes in the generated API between two spec files, classified as
+        breaking or compatible, and the semver bump; writes nothing
+  help  print this message
 
 Providers are declared in specs/providers.toml. XTASK_ROOT overrides the workspace root.";
+
+/// A command line that does not parse: exit 2 with the usage.
+struct Usage(String);
+
+/// Output format of `diff`.
+#[derive(PartialEq)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// What `diff` was asked.
+struct Diff {
+    old: String,
+    new: String,
+    provider: Option<String>,
+    format: Format,
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,35 +49,139 @@ fn main() -> ExitCode {
         Some((c, rest)) => (c.as_str(), rest),
         None => ("help", &[][..]),
     };
-    if let Some(flag) = rest.iter().find(|a| a.starts_with('-')) {
-        eprintln!("error: unknown option {flag:?}\n\n{USAGE}");
-        return ExitCode::from(2);
-    }
     let result = match command {
-        "generate" => pipeline::generate(&root, rest).map(|report| {
-            print!("{report}");
-            ExitCode::SUCCESS
-        }),
-        "check" => pipeline::check(&root, rest).map(|check| {
-            if check.fresh {
-                print!("{}", check.report);
-                ExitCode::SUCCESS
-            } else {
-                eprint!("{}", check.report);
-                ExitCode::FAILURE
+        "generate" => {
+            let (flags, names) = split_flags(rest);
+            match flags.as_slice() {
+                [] => run_generate(&root, &names, true),
+                ["--no-bump"] => run_generate(&root, &names, false),
+                _ => return usage(Usage(unknown(&flags, &["--no-bump"]))),
             }
-        }),
+        }
+        "check" => {
+            let (flags, names) = split_flags(rest);
+            if !flags.is_empty() {
+                return usage(Usage(unknown(&flags, &[])));
+            }
+            pipeline::check(&root, &names).map(|check| {
+                if check.fresh {
+                    print!("{}", check.report);
+                    ExitCode::SUCCESS
+                } else {
+                    eprint!("{}", check.report);
+                    ExitCode::FAILURE
+                }
+            })
+        }
+        "diff" => match parse_diff(rest) {
+            Ok(diff) => run_diff(&root, &diff),
+            Err(e) => return usage(e),
+        },
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
-        other => {
-            eprintln!("error: unknown command {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        other => return usage(Usage(format!("unknown command {other:?}"))),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         ExitCode::FAILURE
     })
+}
+
+fn usage(Usage(message): Usage) -> ExitCode {
+    eprintln!("error: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Separates `-x`/`--x` arguments from the positional ones.
+fn split_flags(args: &[String]) -> (Vec<&str>, Vec<String>) {
+    let (flags, names): (Vec<&String>, Vec<&String>) =
+        args.iter().partition(|a| a.starts_with('-'));
+    (
+        flags.into_iter().map(String::as_str).collect(),
+        names.into_iter().cloned().collect(),
+    )
+}
+
+fn unknown(flags: &[&str], known: &[&str]) -> String {
+    let bad = flags
+        .iter()
+        .find(|f| !known.contains(f))
+        .unwrap_or(&"")
+        .to_string();
+    if bad.is_empty() {
+        format!("option {:?} given twice", flags.first().unwrap_or(&""))
+    } else {
+        format!("unknown option {bad:?}")
+    }
+}
+
+fn run_generate(root: &std::path::Path, names: &[String], bump: bool) -> anyhow::Result<ExitCode> {
+    pipeline::generate_with(root, names, &GenerateOptions { bump }).map(|report| {
+        print!("{report}");
+        ExitCode::SUCCESS
+    })
+}
+
+/// `diff OLD NEW [--provider P] [--format text|json]`, options in any position.
+fn parse_diff(args: &[String]) -> Result<Diff, Usage> {
+    let mut files = Vec::new();
+    let mut provider = None;
+    let mut format = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| Usage(format!("{name} needs a value")))
+        };
+        match arg.as_str() {
+            "--provider" if provider.is_none() => provider = Some(value("--provider")?),
+            "--format" if format.is_none() => {
+                format = Some(match value("--format")?.as_str() {
+                    "text" => Format::Text,
+                    "json" => Format::Json,
+                    other => {
+                        return Err(Usage(format!(
+                            "--format {other:?}: expected `text` or `json`"
+                        )));
+                    }
+                })
+            }
+            "--provider" | "--format" => return Err(Usage(format!("{arg} given twice"))),
+            flag if flag.starts_with('-') => {
+                return Err(Usage(format!("unknown option {flag:?}")));
+            }
+            file => files.push(file.to_string()),
+        }
+    }
+    let [old, new] = <[String; 2]>::try_from(files).map_err(|files| {
+        Usage(format!(
+            "diff takes two spec files, OLD_SPEC and NEW_SPEC (got {})",
+            files.len()
+        ))
+    })?;
+    Ok(Diff {
+        old,
+        new,
+        provider,
+        format: format.unwrap_or(Format::Text),
+    })
+}
+
+fn run_diff(root: &std::path::Path, diff: &Diff) -> anyhow::Result<ExitCode> {
+    let provider = match &diff.provider {
+        Some(name) => providers::select(providers::load(root)?, std::slice::from_ref(name))?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    let report = changes::diff(root, &diff.old, &diff.new, provider.as_ref())?;
+    if diff.format == Format::Json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(ExitCode::SUCCESS)
 }

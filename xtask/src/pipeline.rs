@@ -1,13 +1,17 @@
 //! The pipeline: load spec → normalize → generate → format → write/compare.
 //!
 //! [`render`] runs the first four steps for one provider, in memory. `generate`
-//! and `check` differ only in what they do with the result.
+//! and `check` differ only in what they do with the result. Both also print the
+//! change report against the spec committed at `HEAD` ([`changes::since_head`]):
+//! `generate` bumps the crate version it calls for, `check` fails while the
+//! version is behind it.
 
 use std::path::Path;
 
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+use crate::changes::{self, SinceHead};
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
@@ -146,13 +150,40 @@ pub fn render_all(root: &Path, names: &[String]) -> Result<Vec<(Provider, Output
         .collect()
 }
 
-/// `cargo xtask generate`: render all, then write what changed. Returns the report.
+/// Options of `cargo xtask generate`.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Set each crate's version to what the spec change since `HEAD` requires
+    /// (off with `--no-bump`, for people who release by hand).
+    pub bump: bool,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        GenerateOptions { bump: true }
+    }
+}
+
+/// `cargo xtask generate` with the default options.
 pub fn generate(root: &Path, names: &[String]) -> Result<String> {
+    generate_with(root, names, &GenerateOptions::default())
+}
+
+/// `cargo xtask generate`: render all, then write what changed, the bumped
+/// manifests included, in one atomic batch. Returns the report.
+pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -> Result<String> {
     let rendered = render_all(root, names)?;
-    let all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
+    let since: Vec<SinceHead> = rendered
+        .iter()
+        .map(|(p, _)| changes::since_head(root, p))
+        .collect();
+    let mut all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
+    if options.bump {
+        all.extend(since.iter().filter_map(|s| s.manifest.clone()));
+    }
     let written = output::write_all(root, &all)?;
     let mut report = String::new();
-    for (provider, out) in &rendered {
+    for ((provider, out), since) in rendered.iter().zip(&since) {
         let mine: Vec<&str> = written
             .iter()
             .filter(|w| w.starts_with(&format!("{}/", provider.crate_name)))
@@ -172,6 +203,13 @@ pub fn generate(root: &Path, names: &[String]) -> Result<String> {
         ));
         for note in &out.notes {
             report.push_str(&format!("  note: {note}\n"));
+        }
+        report.push_str(&since.text);
+        if let (false, Some(required)) = (options.bump, &since.required) {
+            report.push_str(&format!(
+                "  version: not bumped (--no-bump); `cargo xtask check` reports drift until {}/Cargo.toml says {required}\n",
+                provider.crate_name
+            ));
         }
     }
     Ok(report)
@@ -206,6 +244,19 @@ pub fn check(root: &Path, names: &[String]) -> Result<Check> {
                 }
             }
         }
+        let since = changes::since_head(root, provider);
+        if let (Some(required), Some(manifest)) = (&since.required, &since.manifest) {
+            let current = since
+                .current
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "?".into());
+            stale.push(manifest.path.clone());
+            diffs.push_str(&format!(
+                "{}: version {current} is behind the spec change since HEAD, which needs {required}\n",
+                manifest.path
+            ));
+        }
         if stale.is_empty() {
             report.push_str(&format!(
                 "{}: up to date with {} ({} operation(s))\n",
@@ -222,6 +273,7 @@ pub fn check(root: &Path, names: &[String]) -> Result<Check> {
             ));
             stale_providers.push(provider.name.clone());
         }
+        report.push_str(&since.text);
     }
     let fresh = stale_providers.is_empty();
     if !fresh {
