@@ -4,7 +4,9 @@
 //!
 //! [`load`] → [`normalize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
-//! registry read by [`providers`].
+//! registry read by [`providers`]. A provider that lists `operations` has its
+//! spec cut down to them by [`slice`](mod@slice) right after loading; `cargo xtask slice`
+//! does the same into a file. [`synthetic`] builds large specs for tests and benches.
 
 pub mod facade;
 pub mod format;
@@ -14,6 +16,8 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod providers;
+pub mod slice;
+pub mod synthetic;
 
 use std::path::PathBuf;
 
