@@ -1,7 +1,7 @@
 //! Slicing: a full vendor spec → a minimal document with only the chosen operations.
 //!
 //! Vendors publish one huge document; a client usually needs a handful of its
-//! operations. [`slice`] keeps those operations (with their path item's shared
+//! operations. [`slice()`] keeps those operations (with their path item's shared
 //! fields) and every component they reach through `$ref`, transitively, plus the
 //! security schemes their `security` requirements name.
 //!
@@ -88,10 +88,18 @@ impl SliceError {
 
 impl fmt::Display for SliceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = |p: &str| if p.is_empty() { "/".to_string() } else { p.to_string() };
+        let at = |p: &str| {
+            if p.is_empty() {
+                "/".to_string()
+            } else {
+                p.to_string()
+            }
+        };
         match self {
             Self::Invalid { pointer, message } => write!(f, "at {}: {message}", at(pointer)),
-            Self::NoOperations => write!(f, "no operations selected; name at least one operationId"),
+            Self::NoOperations => {
+                write!(f, "no operations selected; name at least one operationId")
+            }
             Self::UnknownOperations { unknown } => {
                 write!(f, "the spec has no operation with operationId ")?;
                 for (i, (id, close)) in unknown.iter().enumerate() {
@@ -104,7 +112,10 @@ impl fmt::Display for SliceError {
                         write!(f, " (did you mean {}?)", quoted.join(" or "))?;
                     }
                 }
-                write!(f, "; operationIds are case-sensitive, copy them from the spec")
+                write!(
+                    f,
+                    "; operationIds are case-sensitive, copy them from the spec"
+                )
             }
             Self::DuplicateOperationId { id, first, second } => write!(
                 f,
@@ -315,7 +326,11 @@ impl Base<'_> {
         let mut out = match self {
             Base::Pointer(p) => p.to_string(),
             Base::Component(kind, name) => {
-                format!("/components/{}/{}", escape_pointer(kind), escape_pointer(name))
+                format!(
+                    "/components/{}/{}",
+                    escape_pointer(kind),
+                    escape_pointer(name)
+                )
             }
         };
         for seg in below {
@@ -508,9 +523,7 @@ impl<'a> Walker<'a> {
         // A bare name that is not a schema is left for the generator to judge:
         // it is not a reference the slice could satisfy either way.
         if let Some((kind, entries)) = self.components.and_then(|c| c.get_key_value("schemas"))
-            && let Some((name, value)) = entries
-                .as_object()
-                .and_then(|e| e.get_key_value(target))
+            && let Some((name, value)) = entries.as_object().and_then(|e| e.get_key_value(target))
         {
             self.queue(kind, name, value);
         }
@@ -624,7 +637,11 @@ fn close_matches(id: &str, all: &[&str]) -> Vec<String> {
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -655,7 +672,9 @@ pub fn run(from: &Path, operation_ids: &[String], out: Option<&Path>) -> Result<
         .with_context(|| format!("{shown}: cannot read the spec"))?
         .len();
     if size > MAX_INPUT_BYTES {
-        bail!("{shown}: the spec is {size} bytes, more than the {MAX_INPUT_BYTES}-byte limit of `slice`");
+        bail!(
+            "{shown}: the spec is {size} bytes, more than the {MAX_INPUT_BYTES}-byte limit of `slice`"
+        );
     }
     let bytes = std::fs::read(from).with_context(|| format!("{shown}: cannot read the spec"))?;
     let doc = load::parse(&bytes, &shown)?;
@@ -669,12 +688,12 @@ pub fn run(from: &Path, operation_ids: &[String], out: Option<&Path>) -> Result<
         anyhow::anyhow!("{shown}{line}: {e}")
     })?;
     let Some(out) = out else {
-        return to_yaml(&sliced);
+        return to_yaml(&DocumentOrder(&sliced));
     };
     let contents = match Format::of(out) {
-        Some(Format::Yaml) => to_yaml(&sliced)?,
+        Some(Format::Yaml) => to_yaml(&DocumentOrder(&sliced))?,
         Some(Format::Json) => {
-            let mut json = serde_json::to_string_pretty(&sliced)?;
+            let mut json = serde_json::to_string_pretty(&DocumentOrder(&sliced))?;
             json.push('\n');
             json
         }
@@ -698,20 +717,66 @@ pub fn run(from: &Path, operation_ids: &[String], out: Option<&Path>) -> Result<
             contents,
         }],
     )?;
-    let operations = sliced["paths"]
-        .as_object()
-        .map_or(0, |p| p.values().map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count()).sum::<usize>());
+    let operations = sliced["paths"].as_object().map_or(0, |p| {
+        p.values()
+            .map(|item| METHODS.iter().filter(|m| item.get(**m).is_some()).count())
+            .sum::<usize>()
+    });
     let components = sliced
         .get("components")
         .and_then(Value::as_object)
-        .map_or(0, |c| c.values().filter_map(Value::as_object).map(Map::len).sum::<usize>());
+        .map_or(0, |c| {
+            c.values()
+                .filter_map(Value::as_object)
+                .map(Map::len)
+                .sum::<usize>()
+        });
     Ok(format!(
         "{}: {operations} operation(s) and {components} component(s) from {shown}\n",
         out.display()
     ))
 }
 
-fn to_yaml(value: &Value) -> Result<String> {
+/// Top-level keys in the order OpenAPI documents conventionally use.
+const TOP_LEVEL_ORDER: [&str; 10] = [
+    "openapi",
+    "info",
+    "jsonSchemaDialect",
+    "servers",
+    "security",
+    "tags",
+    "externalDocs",
+    "paths",
+    "webhooks",
+    "components",
+];
+
+/// Serializes a document with `openapi` and `info` first instead of in the
+/// alphabetical order of `serde_json::Map`, so the file reads like the vendor's.
+struct DocumentOrder<'a>(&'a Value);
+
+impl serde::Serialize for DocumentOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(map) = self.0.as_object() else {
+            return self.0.serialize(serializer);
+        };
+        let mut out = serializer.serialize_map(Some(map.len()))?;
+        for key in TOP_LEVEL_ORDER {
+            if let Some(value) = map.get(key) {
+                out.serialize_entry(key, value)?;
+            }
+        }
+        for (key, value) in map {
+            if !TOP_LEVEL_ORDER.contains(&key.as_str()) {
+                out.serialize_entry(key, value)?;
+            }
+        }
+        out.end()
+    }
+}
+
+fn to_yaml(value: &impl serde::Serialize) -> Result<String> {
     serde_norway::to_string(value).context("cannot write the slice as YAML")
 }
 
@@ -849,12 +914,19 @@ mod tests {
     fn keeps_the_transitive_closure_and_nothing_else() {
         let sliced = slice(&spec(), &ids(&["getPet"])).unwrap();
         assert_eq!(
-            sliced["paths"].as_object().unwrap().keys().collect::<Vec<_>>(),
+            sliced["paths"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
             ["/pets/{id}"]
         );
         let item = sliced["paths"]["/pets/{id}"].as_object().unwrap();
         assert!(item.contains_key("get") && !item.contains_key("delete"));
-        assert_eq!(item["parameters"], spec()["paths"]["/pets/{id}"]["parameters"]);
+        assert_eq!(
+            item["parameters"],
+            spec()["paths"]["/pets/{id}"]["parameters"]
+        );
         // Through parameters (Id → schema Id), responses (Pet → schemas, headers,
         // examples, links), schema → schema (Pet → Owner → Pet: a cycle), and a
         // property named `default`.
@@ -870,7 +942,10 @@ mod tests {
         assert_eq!(names(&sliced, "requestBodies"), Vec::<String>::new());
         // The top-level requirement's scheme only; `oauth` is the DELETE's.
         assert_eq!(names(&sliced, "securitySchemes"), ["key"]);
-        assert_eq!(sliced["components"]["schemas"]["Pet"], spec()["components"]["schemas"]["Pet"]);
+        assert_eq!(
+            sliced["components"]["schemas"]["Pet"],
+            spec()["components"]["schemas"]["Pet"]
+        );
         for key in ["openapi", "info", "servers", "security"] {
             assert_eq!(sliced[key], spec()[key], "{key}");
         }
@@ -881,7 +956,10 @@ mod tests {
     fn request_bodies_and_operation_security_are_followed() {
         let sliced = slice(&spec(), &ids(&["createOwner", "deletePet"])).unwrap();
         assert_eq!(names(&sliced, "requestBodies"), ["Owner"]);
-        assert_eq!(names(&sliced, "schemas"), ["Id", "Kind", "Owner", "Pet", "Tag"]);
+        assert_eq!(
+            names(&sliced, "schemas"),
+            ["Id", "Kind", "Owner", "Pet", "Tag"]
+        );
         assert_eq!(names(&sliced, "securitySchemes"), ["key", "oauth"]);
         let item = sliced["paths"]["/pets/{id}"].as_object().unwrap();
         assert!(item.contains_key("delete") && !item.contains_key("get"));
@@ -903,7 +981,10 @@ mod tests {
             "properties": { "parent": { "$ref": "#/components/schemas/Tag" } },
         });
         let sliced = slice(&doc, &ids(&["getPet"])).unwrap();
-        assert_eq!(sliced["components"]["schemas"]["Tag"], doc["components"]["schemas"]["Tag"]);
+        assert_eq!(
+            sliced["components"]["schemas"]["Tag"],
+            doc["components"]["schemas"]["Tag"]
+        );
     }
 
     #[test]
@@ -913,10 +994,16 @@ mod tests {
             panic!("{err}");
         };
         assert_eq!(unknown.len(), 2);
-        assert_eq!(unknown[0], ("getpets".to_string(), vec!["getPet".to_string()]));
+        assert_eq!(
+            unknown[0],
+            ("getpets".to_string(), vec!["getPet".to_string()])
+        );
         assert_eq!(unknown[1], ("frobnicate".to_string(), vec![]));
         let text = err.to_string();
-        assert!(text.contains(r#""getpets" (did you mean "getPet"?), "frobnicate""#), "{text}");
+        assert!(
+            text.contains(r#""getpets" (did you mean "getPet"?), "frobnicate""#),
+            "{text}"
+        );
         assert_eq!(slice(&spec(), &[]).unwrap_err(), SliceError::NoOperations);
     }
 
@@ -938,7 +1025,10 @@ mod tests {
         doc["paths"]["/owners"]["post"]["responses"]["201"] =
             json!({ "$ref": "#/paths/~1pets~1{id}/delete/responses/204" });
         let err = slice(&doc, &ids(&["createOwner"])).unwrap_err();
-        assert_eq!(err.pointer(), Some("/paths/~1owners/post/responses/201/$ref"));
+        assert_eq!(
+            err.pointer(),
+            Some("/paths/~1owners/post/responses/201/$ref")
+        );
         assert!(err.to_string().contains("outside #/components/"), "{err}");
     }
 
@@ -998,7 +1088,10 @@ mod tests {
         let mut doc = spec();
         doc["paths"]["/owners"]["post"]["operationId"] = json!("getPet");
         let err = slice(&doc, &ids(&["getPet"])).unwrap_err();
-        assert!(matches!(err, SliceError::DuplicateOperationId { .. }), "{err}");
+        assert!(
+            matches!(err, SliceError::DuplicateOperationId { .. }),
+            "{err}"
+        );
         assert_eq!(err.pointer(), Some("/paths/~1pets~1{id}/get"));
     }
 
@@ -1021,7 +1114,9 @@ mod tests {
         assert!((1..=30).contains(&schemas), "{schemas} schemas kept");
         crate::generate::preflight(&sliced).unwrap();
         crate::generate::route_errors_to_runtime(&mut sliced);
-        let tokens = crate::generate::generate(&sliced, "synthetic").unwrap().to_string();
+        let tokens = crate::generate::generate(&sliced, "synthetic")
+            .unwrap()
+            .to_string();
         for id in ["get_item0", "create_item833", "create_item1666"] {
             assert!(tokens.contains(id), "{id}");
         }

@@ -234,7 +234,10 @@ mod tests {
     fn generates(operations: usize, schemas: usize) {
         let mut doc = synthetic_spec(operations, schemas);
         assert_eq!(generate::operations(&doc).len(), operations);
-        assert_eq!(doc["components"]["schemas"].as_object().unwrap().len(), schemas);
+        assert_eq!(
+            doc["components"]["schemas"].as_object().unwrap().len(),
+            schemas
+        );
         generate::preflight(&doc).unwrap();
         generate::route_errors_to_runtime(&mut doc);
         let tokens = generate::generate(&doc, "synthetic").unwrap().to_string();

@@ -94,7 +94,15 @@ fn slices_to_json_yaml_and_stdout() {
 
     let out = xtask(
         dir.path(),
-        &["slice", "--from", "specs/gcore-iam.yaml", "--operation", "iamGetMe", "--out", "out/me.json"],
+        &[
+            "slice",
+            "--from",
+            "specs/gcore-iam.yaml",
+            "--operation",
+            "iamGetMe",
+            "--out",
+            "out/me.json",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
@@ -134,9 +142,20 @@ fn slices_to_json_yaml_and_stdout() {
 
     let out = xtask(
         dir.path(),
-        &["slice", "--from", "specs/gcore-iam.yaml", "--operation", "iamDeleteApiTokenV2"],
+        &[
+            "slice",
+            "--from",
+            "specs/gcore-iam.yaml",
+            "--operation",
+            "iamDeleteApiTokenV2",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("openapi: 3.1.0\ninfo:\n"),
+        "{}",
+        text(&out.stdout)
+    );
     let stdout = xtask::load::parse(&out.stdout, "stdout").unwrap();
     assert_eq!(operation_ids(&stdout), ["iamDeleteApiTokenV2"]);
     assert!(stdout.pointer("/components/schemas").is_none());
@@ -150,40 +169,83 @@ fn bad_arguments_are_usage_errors_and_bad_input_fails_cleanly() {
         &["slice", "--operation", "iamGetMe"],
         &["slice", "--from", "specs/gcore-iam.yaml"],
         &["slice", "--from", "specs/gcore-iam.yaml", "--operation"],
-        &["slice", "--from", "specs/gcore-iam.yaml", "--operation", "x", "--colour", "red"],
-        &["slice", "--from", "specs/gcore-iam.yaml", "--operation", "x", "--out", "x.txt"],
+        &[
+            "slice",
+            "--from",
+            "specs/gcore-iam.yaml",
+            "--operation",
+            "x",
+            "--colour",
+            "red",
+        ],
+        &[
+            "slice",
+            "--from",
+            "specs/gcore-iam.yaml",
+            "--operation",
+            "x",
+            "--out",
+            "x.txt",
+        ],
     ];
     for args in usage {
         let out = xtask(dir.path(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(text(&out.stderr).contains("usage: cargo xtask"), "{args:?}");
     }
 
     let out = xtask(
         dir.path(),
-        &["slice", "--from", "specs/gcore-iam.yaml", "--operation", "iamgetme", "--out", "x.json"],
+        &[
+            "slice",
+            "--from",
+            "specs/gcore-iam.yaml",
+            "--operation",
+            "iamgetme",
+            "--out",
+            "x.json",
+        ],
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(r#""iamgetme" (did you mean "iamGetMe"?)"#), "{stderr}");
+    assert!(
+        stderr.contains(r#""iamgetme" (did you mean "iamGetMe"?)"#),
+        "{stderr}"
+    );
     assert!(!dir.path().join("x.json").exists());
 
     let path = dir.path().join("specs/gcore-iam.yaml");
     let spec = std::fs::read_to_string(&path).unwrap();
     std::fs::write(
         &path,
-        spec.replace("$ref: '#/components/schemas/User'", "$ref: 'users.yaml#/User'"),
+        spec.replace(
+            "$ref: '#/components/schemas/User'",
+            "$ref: 'users.yaml#/User'",
+        ),
     )
     .unwrap();
     let out = xtask(
         dir.path(),
-        &["slice", "--from", "specs/gcore-iam.yaml", "--operation", "iamGetMe"],
+        &[
+            "slice",
+            "--from",
+            "specs/gcore-iam.yaml",
+            "--operation",
+            "iamGetMe",
+        ],
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("specs/gcore-iam.yaml:"), "{stderr}");
     assert!(
-        stderr.contains("at /paths/~1iam~1users~1me/get/responses/200/content/application~1json/schema/$ref"),
+        stderr.contains(
+            "at /paths/~1iam~1users~1me/get/responses/200/content/application~1json/schema/$ref"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("users.yaml#/User"), "{stderr}");
@@ -221,12 +283,19 @@ fn a_provider_with_operations_generates_from_the_full_spec() {
     let out = xtask(dir.path(), &["generate", "gcore-iam"]);
     let stdout = text_of(&out);
     assert!(stdout.contains("gcore-iam: 1 operation(s)"), "{stdout}");
-    assert_eq!(bodies(dir.path()), before, "same code as from the one-operation spec");
+    assert_eq!(
+        bodies(dir.path()),
+        before,
+        "same code as from the one-operation spec"
+    );
 
     let entry = std::fs::read_to_string(&registry).unwrap();
     std::fs::write(
         &registry,
-        entry.replace("operations = [\"iamDeleteApiTokenV2\"]", "operations = [\"iamDeleteToken\"]"),
+        entry.replace(
+            "operations = [\"iamDeleteApiTokenV2\"]",
+            "operations = [\"iamDeleteToken\"]",
+        ),
     )
     .unwrap();
     let out = xtask(dir.path(), &["check", "gcore-iam"]);
