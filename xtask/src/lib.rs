@@ -4,7 +4,9 @@
 //!
 //! [`load`] → [`normalize`] → [`customize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
-//! registry read by [`providers`].
+//! registry read by [`providers`]. A provider that lists `operations` has its
+//! spec cut down to them by [`slice`](mod@slice) right after loading; `cargo xtask slice`
+//! does the same into a file. [`synthetic`] builds large specs for tests and benches.
 //!
 //! [`report`] compares two versions of a spec and classifies what changes in
 //! the generated API; [`changes`] runs it for `cargo xtask diff` and, against
@@ -23,6 +25,8 @@ pub mod pipeline;
 pub mod providers;
 pub mod report;
 pub mod scaffold;
+pub mod slice;
+pub mod synthetic;
 pub mod version;
 
 use std::path::PathBuf;

@@ -1,10 +1,11 @@
 //! `cargo xtask`: regenerate the client crates, check them for drift, and
 //! report what a spec change does to their API.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use xtask::pipeline::{self, GenerateOptions};
-use xtask::{changes, providers};
+use xtask::{changes, providers, slice};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -20,6 +21,9 @@ commands:
   diff OLD_SPEC NEW_SPEC [--provider P] [--format text|json]
         what changes in the generated API between two spec files, classified as
         breaking or compatible, and the semver bump; writes nothing
+  slice --from SPEC --operation ID [--operation ID...] [--out FILE]
+        cut SPEC down to the named operations and everything they reference;
+        FILE ends in .yaml/.yml or .json (default: YAML on stdout)
   help  print this message
 
 Providers are declared in specs/providers.toml. XTASK_ROOT overrides the workspace root.";
@@ -49,6 +53,22 @@ fn main() -> ExitCode {
         Some((c, rest)) => (c.as_str(), rest),
         None => ("help", &[][..]),
     };
+    if command == "slice" {
+        return match SliceArgs::parse(rest) {
+            Ok(args) => finish(
+                // Without --out, what `run` returns is the slice itself, and
+                // stdout must hold nothing else.
+                slice::run(&args.from, &args.operations, args.out.as_deref()).map(|text| {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }),
+            ),
+            Err(message) => {
+                eprintln!("error: {message}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = match command {
         "generate" => {
             let (flags, names) = split_flags(rest);
@@ -83,6 +103,10 @@ fn main() -> ExitCode {
         }
         other => return usage(Usage(format!("unknown command {other:?}"))),
     };
+    finish(result)
+}
+
+fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         ExitCode::FAILURE
@@ -184,4 +208,57 @@ fn run_diff(root: &std::path::Path, diff: &Diff) -> anyhow::Result<ExitCode> {
         print!("{}", report.to_text());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `cargo xtask slice`.
+struct SliceArgs {
+    from: PathBuf,
+    operations: Vec<String>,
+    out: Option<PathBuf>,
+}
+
+impl SliceArgs {
+    /// Accepts `--flag value` and `--flag=value`; anything else is a usage error.
+    fn parse(args: &[String]) -> Result<Self, String> {
+        let mut from = None;
+        let mut operations = Vec::new();
+        let mut out = None;
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+                _ => (arg.as_str(), None),
+            };
+            if !matches!(flag, "--from" | "--operation" | "--out") {
+                return Err(format!("slice: unexpected argument {arg:?}"));
+            }
+            let value = match inline.or_else(|| args.next().cloned()) {
+                Some(v) if !v.is_empty() => v,
+                _ => return Err(format!("slice: {flag} needs a value")),
+            };
+            match flag {
+                "--from" if from.is_none() => from = Some(PathBuf::from(value)),
+                "--out" if out.is_none() => out = Some(PathBuf::from(value)),
+                "--operation" => operations.push(value),
+                _ => return Err(format!("slice: {flag} given twice")),
+            }
+        }
+        let from = from.ok_or("slice: --from SPEC is required")?;
+        if operations.is_empty() {
+            return Err("slice: name at least one --operation OPERATION_ID".into());
+        }
+        if let Some(out) = &out
+            && slice::Format::of(out).is_none()
+        {
+            return Err(format!(
+                "slice: --out {} must end in .yaml, .yml or .json",
+                out.display()
+            ));
+        }
+        Ok(Self {
+            from,
+            operations,
+            out,
+        })
+    }
 }

@@ -1,6 +1,7 @@
 //! The pipeline: load spec → normalize → generate → format → write/compare.
 //!
-//! [`render`] runs the first four steps for one provider, in memory. `generate`
+//! [`render`] runs the first four steps for one provider, in memory (slicing the
+//! spec first when the provider selects `operations`). `generate`
 //! and `check` differ only in what they do with the result. Both also print the
 //! change report against the spec committed at `HEAD` ([`changes::since_head`]):
 //! `generate` bumps the crate version it calls for, `check` fails while the
@@ -15,7 +16,7 @@ use crate::changes::{self, SinceHead};
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
-use crate::{customize, facade, generate, load, normalize, scaffold};
+use crate::{customize, facade, generate, load, normalize, scaffold, slice};
 
 /// The shared runtime, emitted into every crate as `src/runtime.rs`.
 pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
@@ -42,7 +43,20 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             .map(|line| format!("{shown}:{line}"))
             .unwrap_or_else(|| shown.clone())
     };
-    let normalized = normalize::normalize(loaded.document).map_err(|e| {
+    // Slicing only follows `$ref`s, so it runs on the document as published
+    // (3.0 or 3.1), and later errors keep pointing at lines of the full spec.
+    let document = match &provider.operations {
+        Some(ids) => slice::slice(&loaded.document, ids).map_err(|e| match e.pointer() {
+            Some(pointer) => anyhow::anyhow!("{}: {e}", at_line(pointer)),
+            None => anyhow::anyhow!(
+                "{shown}: {e} (`operations` of [providers.{}] in {})",
+                provider.name,
+                providers::REGISTRY
+            ),
+        })?,
+        None => loaded.document,
+    };
+    let normalized = normalize::normalize(document).map_err(|e| {
         anyhow::anyhow!(
             "{}: at {}: {}",
             at_line(&e.pointer),

@@ -36,6 +36,10 @@ pub struct Provider {
     /// Operation names to change: operationId or `"METHOD /path"` → new operationId.
     #[serde(default)]
     pub rename: BTreeMap<String, String>,
+    /// The operationIds to generate, when the spec is a full vendor document:
+    /// the pipeline slices the spec down to them (see [`crate::slice`]).
+    #[serde(default)]
+    pub operations: Option<Vec<String>>,
 }
 
 /// How a credential travels on the wire.
@@ -179,6 +183,20 @@ what = "token"
         assert_eq!(providers[0].name, "a");
         assert_eq!(providers[0].crate_name, "a-client");
         assert!(providers[0].envelope.is_none());
+        assert!(providers[0].operations.is_none());
+    }
+
+    #[test]
+    fn parses_an_operation_selection() {
+        let text = ONE.replace(
+            "title = \"A\"",
+            "title = \"A\"\noperations = [\"listThings\", \"getThing\"]",
+        );
+        let providers = parse(&text, Path::new("p.toml")).unwrap();
+        assert_eq!(
+            providers[0].operations.as_deref(),
+            Some(&["listThings".to_string(), "getThing".to_string()][..])
+        );
     }
 
     #[test]
