@@ -320,7 +320,7 @@ pub fn preflight(doc: &Value) -> Result<()> {
 /// Method names that the generated `Client` already has: progenitor's own
 /// constructor and `ClientInfo`/`ClientHooks` methods, and the runtime's
 /// public constructors. An operation with one of these names does not compile.
-const RESERVED_METHODS: [&str; 13] = [
+const RESERVED_METHODS: [&str; 12] = [
     "new",
     "new_with_client",
     "api_version",
@@ -333,7 +333,17 @@ const RESERVED_METHODS: [&str; 13] = [
     "from_env",
     "builder",
     "base_url",
-    "self_",
+];
+
+/// Words typify's `accept_as_ident` refuses as identifiers; progenitor appends
+/// `_` to them.
+#[rustfmt::skip]
+const KEYWORDS: [&str; 53] = [
+    "_", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if",
+    "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv",
+    "pub", "ref", "return", "Self", "self", "static", "struct", "super", "trait", "true", "try",
+    "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// The method name progenitor derives from an operationId (its `sanitize` with
@@ -354,10 +364,10 @@ pub fn method_name(operation_id: &str) -> String {
         Some(c) if unicode_ident::is_xid_start(c) => out,
         Some(_) => format!("_{out}"),
     };
-    if syn::parse_str::<syn::Ident>(&out).is_ok() && out != "self" && out != "Self" {
-        out
-    } else {
+    if KEYWORDS.contains(&out.as_str()) {
         format!("{out}_")
+    } else {
+        out
     }
 }
 
