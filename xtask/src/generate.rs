@@ -414,7 +414,10 @@ fn check_refs(doc: &Value) -> Result<()> {
                 }
                 for (key, child) in map {
                     // Examples and extensions hold data, not OpenAPI objects.
-                    if key == "example" || key == "examples" || key == "enum" || key.starts_with("x-")
+                    if key == "example"
+                        || key == "examples"
+                        || key == "enum"
+                        || key.starts_with("x-")
                     {
                         continue;
                     }
@@ -447,7 +450,7 @@ fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
         ));
     };
     let segments: Vec<&str> = target.split('/').collect();
-    if segments.len() != 4 || segments[0] != "" || segments[1] != "components" {
+    if segments.len() != 4 || !segments[0].is_empty() || segments[1] != "components" {
         return Err(spec_error(
             at,
             format!(
@@ -684,6 +687,30 @@ mod tests {
             "/b": {"get": {"operationId": "x"}}}});
         let err = preflight(&doc).unwrap_err().to_string();
         assert!(err.contains("at /paths/~1b/get/operationId"), "{err}");
+    }
+
+    #[test]
+    fn method_names_follow_progenitor() {
+        for (id, want) in [
+            ("iamDeleteApiTokenV2", "iam_delete_api_token_v2"),
+            ("get-token", "get_token"),
+            ("type", "type_"),
+            ("type_", "type_"),
+            ("2fa", "_2fa"),
+            ("", "x"),
+            ("it's", "its"),
+        ] {
+            assert_eq!(method_name(id), want, "{id}");
+        }
+    }
+
+    #[test]
+    fn path_templates() {
+        assert_eq!(template_variables("/a/{b}/c/{d}"), Some(vec!["b", "d"]));
+        assert_eq!(template_variables("/a"), Some(vec![]));
+        for bad in ["/a/{b", "/a/b}", "/a/{}", "/a/{{b}}"] {
+            assert_eq!(template_variables(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -126,8 +126,8 @@ fn huge(path: &Path) {
 
 /// A valid document with an extension nested 10,000 sequences deep.
 fn deep(path: &Path) {
-    let mut text = String::from_utf8(include_bytes!("hostile/two_error_schemas.yaml").to_vec())
-        .unwrap();
+    let mut text =
+        String::from_utf8(include_bytes!("hostile/two_error_schemas.yaml").to_vec()).unwrap();
     text.push_str("x-deep: ");
     text.push_str(&"[".repeat(10_000));
     text.push_str(&"]".repeat(10_000));
@@ -172,7 +172,10 @@ fn run(name: &str, case: &Case) {
         }
         "success" => {
             assert!(status.success(), "{name}: {stderr}");
-            assert!(!case.generated.is_empty(), "{name}: list what must be generated");
+            assert!(
+                !case.generated.is_empty(),
+                "{name}: list what must be generated"
+            );
             let src = dir.path().join("gcore-iam/src");
             let code = std::fs::read_to_string(src.join("generated.rs")).unwrap()
                 + &std::fs::read_to_string(src.join("api.rs")).unwrap();
@@ -191,14 +194,24 @@ fn run(name: &str, case: &Case) {
 fn every_hostile_spec_has_its_outcome() {
     let text = std::fs::read_to_string(corpus_dir().join("cases.toml")).unwrap();
     let corpus: Corpus = toml::from_str(&text).unwrap();
-    assert!(corpus.case.len() >= 20, "the issue asks for at least 20 cases");
+    assert!(
+        corpus.case.len() >= 20,
+        "the issue asks for at least 20 cases"
+    );
 
     // Every committed document is listed, so none is silently skipped.
-    let listed: Vec<&str> = corpus.case.iter().filter_map(|c| c.file.as_deref()).collect();
+    let listed: Vec<&str> = corpus
+        .case
+        .iter()
+        .filter_map(|c| c.file.as_deref())
+        .collect();
     for entry in std::fs::read_dir(corpus_dir()).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name != "cases.toml" {
-            assert!(listed.contains(&name.as_str()), "{name} is not in cases.toml");
+            assert!(
+                listed.contains(&name.as_str()),
+                "{name} is not in cases.toml"
+            );
         }
     }
 
