@@ -258,6 +258,10 @@ fn blame_operation(doc: &Value) -> Option<anyhow::Error> {
 }
 
 /// Checks what progenitor needs but does not diagnose well, before running it.
+///
+/// Everything here is something progenitor would either panic on with a message
+/// that names no place in the spec, or — worse — accept and turn into code that
+/// does not compile or silently misbehaves.
 pub fn preflight(doc: &Value) -> Result<()> {
     let ops = operations(doc);
     if ops.is_empty() {
@@ -266,7 +270,10 @@ pub fn preflight(doc: &Value) -> Result<()> {
             "the spec has no operations; add at least one",
         ));
     }
+    check_refs(doc)?;
     let mut seen = std::collections::BTreeMap::new();
+    let mut methods: std::collections::BTreeMap<String, (String, String)> =
+        std::collections::BTreeMap::new();
     for (path, method, op) in ops {
         let at = format!("/paths/{}/{method}", escape_pointer(path));
         let Some(id) = op.get("operationId").and_then(Value::as_str) else {
@@ -282,6 +289,360 @@ pub fn preflight(doc: &Value) -> Result<()> {
                     "operationId {id:?} is already used at {first}; operationIds must be unique"
                 ),
             ));
+        }
+        let name = method_name(id);
+        if RESERVED_METHODS.contains(&name.as_str()) {
+            return Err(spec_error(
+                format!("{at}/operationId"),
+                format!(
+                    "operationId {id:?} becomes the method `{name}`, which the client already defines; \
+                     rename the operationId (e.g. `{name}_operation`)"
+                ),
+            ));
+        }
+        if let Some((other_id, other_at)) = methods.get(&name) {
+            return Err(spec_error(
+                format!("{at}/operationId"),
+                format!(
+                    "operationId {id:?} and {other_id:?} (at {other_at}) both become the method `{name}`; \
+                     rename one so their snake_case forms differ"
+                ),
+            ));
+        }
+        methods.insert(name, (id.to_string(), at.clone()));
+        check_path_parameters(doc, path, method, op)?;
+        check_success_bodies(doc, &at, op)?;
+        check_request_body(doc, &at, op)?;
+    }
+    Ok(())
+}
+
+/// Method names that the generated `Client` already has: progenitor's own
+/// constructor and `ClientInfo`/`ClientHooks` methods, and the runtime's
+/// public constructors. An operation with one of these names does not compile.
+const RESERVED_METHODS: [&str; 12] = [
+    "new",
+    "new_with_client",
+    "api_version",
+    "baseurl",
+    "client",
+    "inner",
+    "pre",
+    "post",
+    "exec",
+    "from_env",
+    "builder",
+    "base_url",
+];
+
+/// Words typify's `accept_as_ident` refuses as identifiers; progenitor appends
+/// `_` to them.
+#[rustfmt::skip]
+const KEYWORDS: [&str; 53] = [
+    "_", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
+    "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if",
+    "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv",
+    "pub", "ref", "return", "Self", "self", "static", "struct", "super", "trait", "true", "try",
+    "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// The method name progenitor derives from an operationId (its `sanitize` with
+/// `Case::Snake`, which is private): two operationIds that differ only in
+/// punctuation or case produce the same method and code that does not compile.
+pub fn method_name(operation_id: &str) -> String {
+    use heck::ToSnakeCase;
+    let out = match operation_id {
+        "+1" => "plus1".to_string(),
+        "-1" => "minus1".to_string(),
+        _ => operation_id
+            .replace('\'', "")
+            .replace(|c: char| !unicode_ident::is_xid_continue(c), "-")
+            .to_snake_case(),
+    };
+    let out = match out.chars().next() {
+        None => "x".to_string(),
+        Some(c) if unicode_ident::is_xid_start(c) => out,
+        Some(_) => format!("_{out}"),
+    };
+    if KEYWORDS.contains(&out.as_str()) {
+        format!("{out}_")
+    } else {
+        out
+    }
+}
+
+/// Deepest `$ref` chain followed; longer chains are cycles or abuse.
+const MAX_REF_HOPS: usize = 32;
+
+/// Where a `$ref` (or chain of them) leads: the target's pointer and value.
+fn resolve<'a>(doc: &'a Value, at: &str, value: &'a Value) -> Result<(String, &'a Value)> {
+    let mut pointer = at.to_string();
+    let mut current = value;
+    for _ in 0..MAX_REF_HOPS {
+        let Some(reference) = current.get("$ref").and_then(Value::as_str) else {
+            return Ok((pointer, current));
+        };
+        let target = reference.strip_prefix('#').unwrap_or(reference);
+        current = doc.pointer(target).ok_or_else(|| {
+            spec_error(
+                format!("{pointer}/$ref"),
+                format!("$ref {reference:?} points at nothing; define it or fix the reference"),
+            )
+        })?;
+        pointer = target.to_string();
+    }
+    Err(spec_error(
+        format!("{at}/$ref"),
+        format!(
+            "$ref chain longer than {MAX_REF_HOPS} hops (a cycle of references?); point the $ref at the definition itself"
+        ),
+    ))
+}
+
+/// Every `$ref` must be local, of the form `#/components/<kind>/<name>` and
+/// lead somewhere. progenitor and typify look references up by their last
+/// segment only, panic on dangling ones without saying where, and never fetch
+/// other files — nor should they: a spec is an input, not a list of URLs.
+fn check_refs(doc: &Value) -> Result<()> {
+    // Iterative, because nesting depth is only bounded by the loader.
+    let mut stack: Vec<(String, &Value)> = vec![(String::new(), doc)];
+    while let Some((at, value)) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(reference)) = map.get("$ref") {
+                    check_ref(doc, &format!("{at}/$ref"), reference)?;
+                }
+                for (key, child) in map {
+                    // Examples and extensions hold data, not OpenAPI objects.
+                    if key == "example"
+                        || key == "examples"
+                        || key == "enum"
+                        || key.starts_with("x-")
+                    {
+                        continue;
+                    }
+                    if child.is_object() || child.is_array() {
+                        stack.push((format!("{at}/{}", escape_pointer(key)), child));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    if child.is_object() || child.is_array() {
+                        stack.push((format!("{at}/{i}"), child));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
+    let Some(target) = reference.strip_prefix('#') else {
+        return Err(spec_error(
+            at,
+            format!(
+                "external $ref {reference:?} is not supported: the generator reads one file and fetches nothing; \
+                 copy the referenced definition into this file's `components` and use `#/components/...`"
+            ),
+        ));
+    };
+    let segments: Vec<&str> = target.split('/').collect();
+    if segments.len() != 4 || !segments[0].is_empty() || segments[1] != "components" {
+        return Err(spec_error(
+            at,
+            format!(
+                "$ref {reference:?} is not of the form `#/components/<kind>/<name>`, the only form progenitor follows; \
+                 move the target into `components` and reference it there"
+            ),
+        ));
+    }
+    if doc.pointer(target).is_none() {
+        return Err(spec_error(
+            at,
+            format!(
+                "$ref {reference:?} points at nothing; define `{}` under `components/{}` or fix the reference",
+                segments[3], segments[2]
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `{name}` variables of a path template, or an error for unbalanced braces.
+fn template_variables(path: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest[open..].starts_with('}') {
+            return None;
+        }
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        let name = &after[..close];
+        if name.is_empty() || name.contains('{') {
+            return None;
+        }
+        out.push(name);
+        rest = &after[close + 1..];
+    }
+    Some(out)
+}
+
+/// The path template and the operation's `in: path` parameters must name the
+/// same variables, and every parameter needs a `schema` (or `content`).
+///
+/// progenitor panics on a template variable without a parameter and silently
+/// drops a path parameter that is not in the template, sending requests to the
+/// wrong URL.
+fn check_path_parameters(
+    doc: &Value,
+    path: &str,
+    method: &str,
+    op: &Map<String, Value>,
+) -> Result<()> {
+    let item_at = format!("/paths/{}", escape_pointer(path));
+    let op_at = format!("{item_at}/{method}");
+    let Some(variables) = template_variables(path) else {
+        return Err(spec_error(
+            item_at,
+            format!(
+                "the path template {path:?} has unbalanced or empty braces; write variables as `{{name}}`"
+            ),
+        ));
+    };
+    let mut declared: Vec<(String, String)> = Vec::new();
+    let lists = [
+        (item_at.clone(), doc["paths"][path].get("parameters")),
+        (op_at.clone(), op.get("parameters")),
+    ];
+    for (base, list) in lists {
+        let Some(Value::Array(params)) = list else {
+            continue;
+        };
+        for (i, param) in params.iter().enumerate() {
+            let at = format!("{base}/parameters/{i}");
+            let (target_at, param) = resolve(doc, &at, param)?;
+            let Some(obj) = param.as_object() else {
+                continue;
+            };
+            let name = obj.get("name").and_then(Value::as_str).unwrap_or_default();
+            if !obj.contains_key("schema") && !obj.contains_key("content") {
+                return Err(spec_error(
+                    target_at,
+                    format!(
+                        "parameter {name:?} has neither `schema` nor `content`; add a schema, e.g. `schema: {{type: string}}`"
+                    ),
+                ));
+            }
+            if obj.get("in").and_then(Value::as_str) == Some("path") {
+                declared.push((name.to_string(), target_at));
+            }
+        }
+    }
+    for (name, at) in &declared {
+        if !variables.contains(&name.as_str()) {
+            return Err(spec_error(
+                at.as_str(),
+                format!(
+                    "path parameter {name:?} does not appear in the path template {path:?}; \
+                     add `{{{name}}}` to the path or remove the parameter"
+                ),
+            ));
+        }
+    }
+    for variable in variables {
+        if !declared.iter().any(|(name, _)| name == variable) {
+            return Err(spec_error(
+                op_at,
+                format!(
+                    "the path template {path:?} has `{{{variable}}}` but the operation declares no path parameter {variable:?}; \
+                     add one (`name: {variable}`, `in: path`, `required: true`, with a schema)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Request body media types progenitor can send (its `BodyContentType`).
+const BODY_TYPES: [&str; 5] = [
+    "application/json",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "text/x-markdown",
+];
+
+/// progenitor sends exactly one request media type, from a fixed list, and
+/// hits a `todo!` on more than one.
+fn check_request_body(doc: &Value, at: &str, op: &Map<String, Value>) -> Result<()> {
+    let Some(body) = op.get("requestBody") else {
+        return Ok(());
+    };
+    let (body_at, body) = resolve(doc, &format!("{at}/requestBody"), body)?;
+    let Some(content) = body.get("content").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if content.len() > 1 {
+        return Err(spec_error(
+            format!("{body_at}/content"),
+            "the request body offers several media types and the generator sends exactly one; \
+             keep only the one the client should send (usually application/json)",
+        ));
+    }
+    for media in content.keys() {
+        let essence = media.split(';').next().unwrap_or_default().trim();
+        if !BODY_TYPES.contains(&essence) {
+            return Err(spec_error(
+                format!("{body_at}/content/{}", escape_pointer(media)),
+                format!(
+                    "request bodies of type {media:?} are not supported by the generator (it sends {}); \
+                     change the media type or leave the operation out of the provider",
+                    BODY_TYPES.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// All success responses of an operation must share one body schema.
+///
+/// progenitor returns one type per operation: with two different success
+/// schemas it either asserts or (for inline schemas, which it names alike)
+/// decodes every success body as the first schema's type.
+fn check_success_bodies(doc: &Value, at: &str, op: &Map<String, Value>) -> Result<()> {
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let has_success = responses.keys().any(|k| k.starts_with('2'));
+    let mut first: Option<(String, Option<&Value>)> = None;
+    for (code, response) in responses {
+        if !(code.starts_with('2') || code == "101" || (code == "default" && !has_success)) {
+            continue;
+        }
+        let code_at = format!("{at}/responses/{}", escape_pointer(code));
+        let (target_at, response) = resolve(doc, &code_at, response)?;
+        let body = response
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|content| content.values().next())
+            .and_then(|media| media.get("schema"));
+        match &first {
+            None => first = Some((target_at, body)),
+            Some((first_at, first_body)) if *first_body != body => {
+                return Err(spec_error(
+                    code_at,
+                    format!(
+                        "this success response's body differs from the one at {first_at}; a generated method returns one type, \
+                         so give every 2xx response of the operation the same schema (or none)"
+                    ),
+                ));
+            }
+            Some(_) => {}
         }
     }
     Ok(())
@@ -326,6 +687,30 @@ mod tests {
             "/b": {"get": {"operationId": "x"}}}});
         let err = preflight(&doc).unwrap_err().to_string();
         assert!(err.contains("at /paths/~1b/get/operationId"), "{err}");
+    }
+
+    #[test]
+    fn method_names_follow_progenitor() {
+        for (id, want) in [
+            ("iamDeleteApiTokenV2", "iam_delete_api_token_v2"),
+            ("get-token", "get_token"),
+            ("type", "type_"),
+            ("type_", "type_"),
+            ("2fa", "_2fa"),
+            ("", "x"),
+            ("it's", "its"),
+        ] {
+            assert_eq!(method_name(id), want, "{id}");
+        }
+    }
+
+    #[test]
+    fn path_templates() {
+        assert_eq!(template_variables("/a/{b}/c/{d}"), Some(vec!["b", "d"]));
+        assert_eq!(template_variables("/a"), Some(vec![]));
+        for bad in ["/a/{b", "/a/b}", "/a/{}", "/a/{{b}}"] {
+            assert_eq!(template_variables(bad), None, "{bad}");
+        }
     }
 
     #[test]

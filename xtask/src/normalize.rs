@@ -467,6 +467,17 @@ fn schema(v: &mut Value, ptr: &str, depth: usize, ctx: &mut Ctx) -> Res {
             let before = branches.len();
             branches.retain(|b| !is_null_branch(b));
             if branches.len() < before {
+                // In a `oneOf`, null matching a second branch as well is rejected;
+                // `nullable: true` would accept it, so the rewrite would widen.
+                if kw == "oneOf"
+                    && (before - branches.len() > 1 || branches.iter().any(admits_null))
+                {
+                    return Err(err(
+                        child(ptr, kw),
+                        "`oneOf` has a `null` branch and another branch that also admits null, so null matches twice and is invalid; \
+                         OpenAPI 3.0 cannot express that: remove `null` from all but one branch",
+                    ));
+                }
                 if branches.is_empty() {
                     return Err(err(
                         child(ptr, kw),
@@ -542,6 +553,39 @@ fn recurse(map: &mut Map<String, Value>, ptr: &str, depth: usize, ctx: &mut Ctx)
         each_under(map, kw, ptr, depth + 1, ctx, schema)?;
     }
     Ok(())
+}
+
+/// Whether a schema may accept `null`, judged from its own keywords. A `$ref`
+/// counts as not admitting null (component schemas are taken as written, and
+/// a nullable one is rare); a schema constrained by nothing admits it.
+fn admits_null(s: &Value) -> bool {
+    let Some(m) = s.as_object() else {
+        return s.as_bool() == Some(true);
+    };
+    match m.get("type") {
+        Some(Value::String(t)) => return t == "null",
+        Some(Value::Array(types)) => return types.iter().any(|t| t == "null"),
+        _ => {}
+    }
+    if let Some(c) = m.get("const") {
+        return c.is_null();
+    }
+    if let Some(Value::Array(values)) = m.get("enum") {
+        return values.iter().any(Value::is_null);
+    }
+    if m.contains_key("$ref") {
+        return false;
+    }
+    let branches = |kw: &str| m.get(kw).and_then(Value::as_array);
+    if let Some(all) = branches("allOf") {
+        return all.iter().all(admits_null);
+    }
+    for kw in ["anyOf", "oneOf"] {
+        if let Some(any) = branches(kw) {
+            return any.iter().any(admits_null);
+        }
+    }
+    true
 }
 
 /// A branch that only admits `null`; annotations on it carry no meaning once the
@@ -686,9 +730,18 @@ fn collapse(map: &mut Map<String, Value>, ptr: &str, kw: &str) -> Res {
     let Some(Value::Array(branches)) = map.remove(kw) else {
         return Ok(());
     };
-    let Some(Value::Object(branch)) = branches.into_iter().next() else {
+    let Some(Value::Object(mut branch)) = branches.into_iter().next() else {
         return Ok(());
     };
+    // The removed null branch admitted null whatever this branch's `enum` says;
+    // once merged, `nullable: true` beside an `enum` only admits null if the
+    // enum lists it (OpenAPI 3.0.3), so list it.
+    if !map.contains_key("enum")
+        && let Some(Value::Array(values)) = branch.get_mut("enum")
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
+    }
     if branch.len() == 1 && branch.contains_key("$ref") {
         map.insert("allOf".into(), json!([branch]));
         return Ok(());
@@ -871,6 +924,34 @@ mod tests {
         assert_eq!(conv_err(s), "/components/schemas/S/anyOf/0/type");
         let s = json!({"oneOf": [{"type": "null"}, {"const": null}]});
         assert_eq!(conv_err(s), "/components/schemas/S/oneOf");
+    }
+
+    #[test]
+    fn one_of_admitting_null_twice_is_error() {
+        // Found by the property test: null matching two `oneOf` branches is
+        // invalid in 3.1, but `nullable: true` would accept it.
+        for s in [
+            json!({"oneOf": [{"type": "null"}, {"type": ["string", "null"]}]}),
+            json!({"oneOf": [{"type": "null"}, {"const": null}, {"type": "string"}]}),
+            json!({"oneOf": [{"type": "null"}, {"minimum": 1}]}),
+        ] {
+            assert_eq!(conv_err(s), "/components/schemas/S/oneOf");
+        }
+        converts! {
+            {"anyOf": [{"type": "null"}, {"type": ["string", "null"]}]} => {"type": "string", "nullable": true};
+        }
+    }
+
+    #[test]
+    fn merged_enum_lists_null() {
+        // Found by the property test: beside `enum`, 3.0's `nullable` only
+        // admits null when the enum lists it.
+        converts! {
+            {"anyOf": [{"type": "null"}, {"const": "a"}]} => {"enum": ["a", null], "nullable": true};
+            {"anyOf": [{"type": "null"}, {"type": "string", "enum": ["a"]}]}
+                => {"type": "string", "enum": ["a", null], "nullable": true};
+            {"type": ["string", "null"], "const": "a"} => {"type": "string", "enum": ["a"], "nullable": true};
+        }
     }
 
     #[test]

@@ -1,0 +1,259 @@
+//! Property tests of the normalizer: a 3.0 document passes through untouched,
+//! and a 3.1 schema built from the supported constructs accepts exactly the
+//! same JSON instances as its 3.0 conversion, judged by a JSON Schema validator
+//! (draft 2020-12 for the original, draft 4 plus a `nullable` rewrite for the
+//! conversion, since OpenAPI 3.0 schemas use draft 4's boolean exclusive bounds).
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use xtask::normalize::normalize;
+
+/// Small case counts: these run in every `cargo test` on a shared 2-core box.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Arbitrary JSON over a small vocabulary, so schemas and instances meet.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..10).prop_map(|n| json!(n)),
+        (-3i64..10).prop_map(|n| json!(n as f64 + 0.5)),
+        prop::sample::select(vec!["", "a", "abc", "abcdef", "3.0.0", "$ref"])
+            .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(3, 24, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(vec!["a", "b", "c", "type", "nullable", "$ref"]),
+                inner,
+                0..3
+            )
+            .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn openapi_30_passes_through_unchanged(
+        patch in 0u8..4,
+        paths in any_json(),
+        schemas in prop::collection::btree_map("[A-Z][a-z]{0,3}", any_json(), 0..3),
+        extra in any_json(),
+    ) {
+        let doc = json!({
+            "openapi": format!("3.0.{patch}"),
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/a": {"get": paths}},
+            "components": {"schemas": schemas},
+            "x-extra": extra,
+        });
+        let out = normalize(doc.clone()).unwrap();
+        prop_assert_eq!(out.document, doc);
+        prop_assert!(out.notes.is_empty());
+    }
+}
+
+/// A component every generated `$ref` points at.
+fn base() -> Value {
+    json!({"type": "object", "properties": {"a": {"type": ["integer", "null"]}}, "required": ["a"]})
+}
+
+fn scalar_type() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["string", "integer", "number", "boolean"])
+}
+
+fn maybe_null(t: &'static str) -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!(t)),
+        Just(json!([t, "null"])),
+        Just(json!(["null", t])),
+        Just(json!([t])),
+    ]
+}
+
+fn bound() -> impl Strategy<Value = Option<Value>> {
+    prop::option::of((-2i64..8).prop_map(|n| json!(n)))
+}
+
+/// 3.1 schemas using only what the normalizer promises to convert.
+fn schema_31() -> impl Strategy<Value = Value> {
+    let typed = scalar_type()
+        .prop_flat_map(maybe_null)
+        .prop_map(|t| json!({"type": t}));
+    let numeric = (
+        prop::sample::select(vec!["integer", "number"]).prop_flat_map(maybe_null),
+        bound(),
+        bound(),
+        bound(),
+        bound(),
+    )
+        .prop_map(|(t, min, xmin, max, xmax)| {
+            let mut m = Map::new();
+            m.insert("type".into(), t);
+            for (k, v) in [
+                ("minimum", min),
+                ("exclusiveMinimum", xmin),
+                ("maximum", max),
+                ("exclusiveMaximum", xmax),
+            ] {
+                if let Some(v) = v {
+                    m.insert(k.into(), v);
+                }
+            }
+            Value::Object(m)
+        });
+    let constant = prop_oneof![
+        Just(json!(null)),
+        Just(json!("a")),
+        Just(json!(3)),
+        Just(json!(true))
+    ]
+    .prop_map(|c| json!({"const": c}));
+    let typed_const = (maybe_null("string"), prop::sample::select(vec!["a", "abc"]))
+        .prop_map(|(t, c)| json!({"type": t, "const": c}));
+    let string = (maybe_null("string"), 0u64..5)
+        .prop_map(|(t, n)| json!({"type": t, "maxLength": n, "examples": ["abc", "a"]}));
+    let reference = prop_oneof![
+        Just(json!({"$ref": "#/components/schemas/Base"})),
+        Just(json!({"$ref": "#/components/schemas/Base", "description": "d"})),
+        // Not `{"$ref": .., "type": ["object", "null"]}`: strictly, null must
+        // also match the target, but the normalizer deliberately reads it as a
+        // nullable reference (what spec authors mean), a known widening.
+        Just(json!({"$ref": "#/components/schemas/Base", "type": "object"})),
+        Just(
+            json!({"$ref": "#/components/schemas/Base", "readOnly": true, "examples": [{"a": 1}]})
+        ),
+    ];
+    let leaf = prop_oneof![typed, numeric, constant, typed_const, string, reference];
+    leaf.prop_recursive(2, 12, 3, |inner| {
+        let null_branch = prop_oneof![
+            Just(None),
+            Just(Some(json!({"type": "null"}))),
+            Just(Some(json!({"const": null}))),
+            Just(Some(json!({"enum": [null]}))),
+        ];
+        prop_oneof![
+            (
+                prop::sample::select(vec!["anyOf", "oneOf"]),
+                prop::collection::vec(inner.clone(), 1..3),
+                null_branch,
+                0usize..3,
+            )
+                .prop_map(|(kw, mut branches, null, at)| {
+                    if let Some(null) = null {
+                        branches.insert(at.min(branches.len()), null);
+                    }
+                    json!({ kw: branches })
+                }),
+            (
+                prop::sample::select(vec!["object"]).prop_flat_map(maybe_null),
+                inner.clone(),
+                inner.clone(),
+                any::<bool>(),
+            )
+                .prop_map(|(t, a, b, required)| {
+                    let mut s = json!({"type": t, "properties": {"a": a, "b": b}});
+                    if required {
+                        s["required"] = json!(["a"]);
+                    }
+                    s
+                }),
+            (
+                prop::sample::select(vec!["array"]).prop_flat_map(maybe_null),
+                inner
+            )
+                .prop_map(|(t, items)| json!({"type": t, "items": items})),
+        ]
+    })
+}
+
+/// Reads an OpenAPI 3.0 schema as draft 4: `nullable: true` means "null, or
+/// what the rest of the schema accepts" (how typify reads it: `Option<T>`),
+/// except beside an `enum`, which must list `null` itself (OpenAPI 3.0.3).
+fn to_draft4(schema: &Value) -> Value {
+    match schema {
+        Value::Array(items) => Value::Array(items.iter().map(to_draft4).collect()),
+        Value::Object(map) => {
+            let mut out: Map<String, Value> = Map::new();
+            for (k, v) in map {
+                let converted = match k.as_str() {
+                    "properties" => Value::Object(
+                        v.as_object()
+                            .unwrap()
+                            .iter()
+                            .map(|(name, s)| (name.clone(), to_draft4(s)))
+                            .collect(),
+                    ),
+                    "items" | "not" | "additionalProperties" | "allOf" | "anyOf" | "oneOf" => {
+                        to_draft4(v)
+                    }
+                    _ => v.clone(),
+                };
+                out.insert(k.clone(), converted);
+            }
+            if out.remove("nullable") == Some(Value::Bool(true)) {
+                if !out.contains_key("enum") {
+                    return json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
+                }
+                if let Some(Value::String(t)) = out.get("type") {
+                    let t = t.clone();
+                    out.insert("type".into(), json!([t, "null"]));
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// The schema as a root document whose `#/components/schemas/...` resolve.
+fn rooted(schema: &Value, base: &Value) -> Value {
+    json!({"allOf": [schema], "components": {"schemas": {"Base": base}}})
+}
+
+proptest! {
+    #![proptest_config(config(160))]
+
+    #[test]
+    fn converted_schemas_accept_the_same_instances(
+        schema in schema_31(),
+        instances in prop::collection::vec(any_json(), 12),
+    ) {
+        let doc = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": {"S": schema.clone(), "Base": base()}},
+        });
+        let out = match normalize(doc) {
+            Ok(out) => out,
+            // Rejecting is allowed (it is reported to the user); accepting
+            // with a different meaning is not.
+            Err(_) => return Ok(()),
+        };
+        let converted = &out.document["components"]["schemas"];
+        let original = jsonschema::draft202012::new(&rooted(&schema, &base())).unwrap();
+        let draft4 = rooted(&to_draft4(&converted["S"]), &to_draft4(&converted["Base"]));
+        let translated = jsonschema::draft4::new(&draft4).unwrap();
+        let mut instances = instances;
+        instances.extend([json!({"a": 1}), json!({"a": null}), json!({"a": 1, "b": "a"}), json!("a"), json!(3)]);
+        for instance in instances {
+            prop_assert_eq!(
+                original.is_valid(&instance),
+                translated.is_valid(&instance),
+                "instance {} against 3.1 {} and 3.0 {}",
+                instance, schema, converted["S"]
+            );
+        }
+    }
+}
