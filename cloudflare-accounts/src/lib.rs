@@ -33,6 +33,11 @@ mod api;
 mod generated;
 #[rustfmt::skip]
 mod runtime;
+#[cfg(feature = "mock")]
+#[rustfmt::skip]
+// progenitor imports the crate root wholesale whether or not an operation uses it.
+#[allow(clippy::all, unused_imports)]
+pub mod mock;
 
 pub use generated::types;
 pub use runtime::{

@@ -117,6 +117,10 @@ impl VisitMut for DocFiller {
         }
     }
 
+    fn visit_trait_item_fn_mut(&mut self, f: &mut syn::TraitItemFn) {
+        add_doc(&mut f.attrs, format!("`{}`.", f.sig.ident));
+    }
+
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         if is_pub(&f.vis) {
             add_doc(&mut f.attrs, format!("`{}`.", f.sig.ident));

@@ -10,6 +10,7 @@ pub mod facade;
 pub mod format;
 pub mod generate;
 pub mod load;
+pub mod mock;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;

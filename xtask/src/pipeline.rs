@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
-use crate::{facade, generate, load, normalize};
+use crate::{facade, generate, load, mock, normalize};
 
 /// The shared runtime, emitted into every crate as `src/runtime.rs`.
 pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
@@ -73,6 +73,11 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let mut generated = format::parse(tokens, "client")?;
     format::fill_missing_docs(&mut generated);
     let api = format::parse(facade::facade(&generated, provider, &base_url)?, "facade")?;
+    let mut mock = format::parse(
+        mock::mock(generate::generate_mock(&doc, &shown).map_err(locate)?)?,
+        "mock server",
+    )?;
+    format::fill_missing_docs(&mut mock);
 
     let from_spec = Origin {
         source: &shown,
@@ -93,6 +98,10 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         Rendered {
             path: format!("{src}/api.rs"),
             contents: format::render(&api, &from_spec),
+        },
+        Rendered {
+            path: format!("{src}/mock.rs"),
+            contents: format::render(&mock, &from_spec),
         },
         Rendered {
             path: format!("{src}/runtime.rs"),
