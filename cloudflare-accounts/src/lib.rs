@@ -43,5 +43,5 @@ pub use generated::types;
 pub use runtime::{
     ApiError, ApiMessage, Client, ClientBuilder, ConfigError, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Error,
-    InvalidResponse, MAX_ERROR_BODY, MAX_RETRY_AFTER,
+    InvalidResponse, MAX_ERROR_BODY, MAX_REDIRECTS, MAX_RETRY_AFTER, MAX_SUCCESS_BODY,
 };
