@@ -269,7 +269,9 @@ mod tests {
             request_line(&f),
             Some(("DELETE".to_string(), "/a/{b}/c".to_string()))
         );
-        let undocumented: syn::ImplItemFn = syn::parse_quote!(pub async fn x(&self) {});
+        let undocumented: syn::ImplItemFn = syn::parse_quote!(
+            pub async fn x(&self) {}
+        );
         assert_eq!(request_line(&undocumented), None);
     }
 

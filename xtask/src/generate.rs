@@ -218,7 +218,9 @@ pub fn generate_mock(doc: &Value, shown: &str) -> Result<TokenStream> {
     std::panic::set_hook(previous);
     match result {
         Ok(Ok(tokens)) => Ok(tokens),
-        Ok(Err(e)) => Err(anyhow!("{shown}: progenitor could not generate the mock server: {e}")),
+        Ok(Err(e)) => Err(anyhow!(
+            "{shown}: progenitor could not generate the mock server: {e}"
+        )),
         Err(panic) => Err(anyhow!(
             "{shown}: progenitor could not generate the mock server: {}",
             panic_message(panic.as_ref())

@@ -40,6 +40,12 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 /// A success body longer than this is refused as [`Error::InvalidResponse`]
 /// instead of being held in memory.
 pub const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
+/// Requests one [`Client`] (and its clones) has in flight at once unless configured.
+///
+/// HTTP/1.1 carries one request per connection at a time, so without a bound a
+/// burst of N concurrent calls opens N connections. With it, calls beyond the
+/// limit wait for a free slot and reuse the pooled connections.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 /// Redirects followed per attempt, and only within the same origin.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -148,6 +154,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     headers: Vec<(String, String)>,
     http: Option<reqwest::Client>,
+    max_concurrent_requests: usize,
 }
 
 impl Default for ClientBuilder {
@@ -160,6 +167,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             headers: Vec::new(),
             http: None,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -180,6 +188,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
             .field("custom_http_client", &self.http.is_some())
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .finish()
     }
 }
@@ -240,6 +249,14 @@ impl ClientBuilder {
     /// cannot be overridden this way.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Requests in flight at once, shared by the client's clones (at least 1);
+    /// further calls wait for a slot. Each request holds its slot from sending
+    /// to reading the body, but not while waiting to retry.
+    pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
+        self.max_concurrent_requests = limit;
         self
     }
 
@@ -313,6 +330,8 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .redirect(redirect_policy())
+                // Connections beyond the concurrency limit would never be reused.
+                .pool_max_idle_per_host(self.max_concurrent_requests.max(1))
                 .build()
                 .map_err(ConfigError::HttpClient)?,
         };
@@ -331,6 +350,10 @@ impl ClientBuilder {
             headers,
             timeout: self.timeout,
             retry: self.retry,
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
         }));
         Ok(Client {
             raw: generated::Client::new_with_client(&base_url, http, runtime),
@@ -456,6 +479,8 @@ struct Settings {
     headers: HeaderMap,
     timeout: Duration,
     retry: RetryPolicy,
+    /// One permit per request in flight (see [`DEFAULT_MAX_CONCURRENT_REQUESTS`]).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Clone)]
@@ -512,10 +537,13 @@ async fn send(
     mut request: reqwest::Request,
     trace: &Trace,
 ) -> reqwest::Result<reqwest::Response> {
-    let policy = &client.inner().0.retry;
+    let settings = &client.inner().0;
+    let policy = &settings.retry;
     let mut retry = 0;
     loop {
         trace.attempt(retry + 1);
+        // The semaphore is never closed, so acquiring only waits.
+        let slot = settings.slots.acquire().await.ok();
         // The clone is taken before sending because sending consumes the request.
         let next = (retry < policy.max_retries)
             .then(|| request.try_clone())
@@ -526,6 +554,7 @@ async fn send(
             (Some(next), Some(delay)) => {
                 trace.retry(retry + 1, &result, delay);
                 drop(result);
+                drop(slot);
                 tokio::time::sleep(delay).await;
                 request = next;
                 retry += 1;
@@ -535,6 +564,7 @@ async fn send(
                     Ok(response) => buffer(response).await,
                     Err(e) => Err(e),
                 };
+                drop(slot);
                 trace.finish(&result);
                 return result;
             }
