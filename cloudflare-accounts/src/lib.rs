@@ -25,6 +25,11 @@
 //! `specs/cloudflare-accounts.yaml`, written from Cloudflare's API reference;
 //! only this file is written by hand.
 
+/// The README's example, compiled as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 // Generated modules are formatted by the generator, not by rustfmt.
 #[rustfmt::skip]
 mod api;

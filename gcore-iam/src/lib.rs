@@ -19,6 +19,11 @@
 //! `specs/gcore-iam.yaml`, Gcore's published OpenAPI 3.1 document; only this
 //! file is written by hand.
 
+/// The README's example, compiled as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 // Generated modules are formatted by the generator, not by rustfmt.
 #[rustfmt::skip]
 mod api;

@@ -102,6 +102,27 @@ pub fn facade(
     })
 }
 
+/// Each generated operation: (method name, HTTP method, path template).
+pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for item in &generated.items {
+        let Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || !is_client(&imp.self_ty) {
+            continue;
+        }
+        for item in &imp.items {
+            let ImplItem::Fn(f) = item else { continue };
+            if f.sig.asyncness.is_none() {
+                continue;
+            }
+            if let Some((method, path)) = request_line(f) {
+                out.push((f.sig.ident.to_string(), method, path));
+            }
+        }
+    }
+    out
+}
+
 /// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
 /// line progenitor puts in every method's docs.
 fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {

@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod providers;
+pub mod readme;
 
 use std::path::PathBuf;
 

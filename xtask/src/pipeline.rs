@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
-use crate::{facade, generate, load, mock, normalize};
+use crate::{facade, generate, load, mock, normalize, readme};
 
 /// The shared runtime, emitted into every crate as `src/runtime.rs`.
 pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
@@ -73,6 +73,13 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let mut generated = format::parse(tokens, "client")?;
     format::fill_missing_docs(&mut generated);
     let api = format::parse(facade::facade(&generated, provider, &base_url)?, "facade")?;
+    let info = |field: &str| {
+        doc.pointer(&format!("/info/{field}"))
+            .and_then(Value::as_str)
+            .unwrap_or("(not given)")
+            .to_string()
+    };
+    let (spec_title, spec_version) = (info("title"), info("version"));
     let mut mock = format::parse(
         mock::mock(generate::generate_mock(&doc, &shown).map_err(locate)?)?,
         "mock server",
@@ -107,12 +114,40 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             path: format!("{src}/runtime.rs"),
             contents: format!("{}{RUNTIME_TEMPLATE}", format::header(&from_template)),
         },
+        Rendered {
+            path: format!("{}/README.md", provider.crate_name),
+            contents: readme::readme(
+                provider,
+                &readme::Spec {
+                    title: &spec_title,
+                    version: &spec_version,
+                    bytes: &loaded.bytes,
+                },
+                &base_url,
+                &facade::operations(&generated),
+                &crate_version(root, provider),
+                &from_spec,
+            ),
+        },
     ];
     Ok(Output {
         files,
         operations,
         notes,
     })
+}
+
+/// The crate's version for the README's `[dependencies]` line: `major.minor`
+/// of its manifest, or `*` when there is none yet.
+fn crate_version(root: &Path, provider: &Provider) -> String {
+    std::fs::read_to_string(provider.crate_dir(root).join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            let version = manifest.get("package")?.get("version")?.as_str()?.to_string();
+            Some(version.splitn(3, '.').take(2).collect::<Vec<_>>().join("."))
+        })
+        .unwrap_or_else(|| "*".into())
 }
 
 fn display_pointer(pointer: &str) -> &str {
