@@ -205,7 +205,8 @@ async fn invalid_json_is_an_invalid_response_or_a_plain_error_body() {
         ),
     ];
     for (body, expected) in cases {
-        let server = TestServer::with_replies(vec![Reply::body(200, "application/json", body)]).await;
+        let server =
+            TestServer::with_replies(vec![Reply::body(200, "application/json", body)]).await;
         let err = cf_delete(&cloudflare(&server, Duration::from_secs(5)))
             .await
             .unwrap_err();
@@ -445,10 +446,8 @@ async fn connection_close_servers_work_one_connection_per_call() {
 
     // `connection: close` announced but the server keeps the socket open:
     // the client must not reuse it either.
-    let server = TestServer::with_replies(vec![
-        Reply::status(204).header("connection", "close"),
-    ])
-    .await;
+    let server =
+        TestServer::with_replies(vec![Reply::status(204).header("connection", "close")]).await;
     let client = gcore(&server, Duration::from_secs(5));
     for _ in 0..3 {
         client.iam_delete_api_token_v2(1, 2).await.unwrap();

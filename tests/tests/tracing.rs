@@ -157,7 +157,10 @@ async fn one_span_per_call_with_retries_as_events() {
     let all = everything(&seen);
     assert!(!all.contains(SECRET), "{all}");
     let mine = ours(&seen);
-    assert!(!mine.contains("4242") && !mine.contains("777"), "concrete path: {mine}");
+    assert!(
+        !mine.contains("4242") && !mine.contains("777"),
+        "concrete path: {mine}"
+    );
     assert!(!mine.contains("127.0.0.1"), "URL: {mine}");
 }
 
@@ -197,5 +200,8 @@ async fn failures_record_their_kind_not_the_error_text() {
     let all = everything(&seen);
     assert!(!all.contains(SECRET), "{all}");
     let mine = ours(&seen);
-    assert!(!mine.contains("127.0.0.1") && !mine.contains("4242"), "{mine}");
+    assert!(
+        !mine.contains("127.0.0.1") && !mine.contains("4242"),
+        "{mine}"
+    );
 }

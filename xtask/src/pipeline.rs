@@ -144,7 +144,11 @@ fn crate_version(root: &Path, provider: &Provider) -> String {
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
         .and_then(|manifest| {
-            let version = manifest.get("package")?.get("version")?.as_str()?.to_string();
+            let version = manifest
+                .get("package")?
+                .get("version")?
+                .as_str()?
+                .to_string();
             Some(version.splitn(3, '.').take(2).collect::<Vec<_>>().join("."))
         })
         .unwrap_or_else(|| "*".into())
