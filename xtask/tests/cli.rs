@@ -11,11 +11,18 @@ fn repo() -> PathBuf {
     xtask::workspace_root()
 }
 
-/// Copies what `generate` reads and writes: `specs/` and each crate's `src/`.
+/// Copies what `generate` reads and writes: `specs/`, each crate's `src/`,
+/// its README and its manifest (whose version the README quotes).
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["specs", "gcore-iam/src", "cloudflare-accounts/src"] {
         copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    for krate in ["gcore-iam", "cloudflare-accounts"] {
+        for file in ["README.md", "Cargo.toml"] {
+            let path = format!("{krate}/{file}");
+            std::fs::copy(repo().join(&path), dir.path().join(&path)).unwrap();
+        }
     }
     dir
 }
