@@ -21,6 +21,16 @@ pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
         errors: "errors",
     }),
 };
+/// Each operation's method and path template, as the spec declares them:
+/// what traces show instead of the concrete URL.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const OPERATIONS: &[runtime::Operation] = &[
+    runtime::Operation {
+        id: "account_api_tokens_delete_token",
+        method: "DELETE",
+        path: "/accounts/{account_id}/tokens/{token_id}",
+    },
+];
 #[allow(clippy::needless_lifetimes)]
 impl crate::Client {
     /**Delete Token

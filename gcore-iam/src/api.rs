@@ -17,6 +17,16 @@ pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
     credential_name: "API key",
     envelope: None,
 };
+/// Each operation's method and path template, as the spec declares them:
+/// what traces show instead of the concrete URL.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const OPERATIONS: &[runtime::Operation] = &[
+    runtime::Operation {
+        id: "iam_delete_api_token_v2",
+        method: "DELETE",
+        path: "/iam/v2/clients/{clientId}/tokens/{tokenId}",
+    },
+];
 #[allow(clippy::needless_lifetimes)]
 impl crate::Client {
     /**Delete API token

@@ -19,6 +19,11 @@
 //! `specs/gcore-iam.yaml`, Gcore's published OpenAPI 3.1 document; only this
 //! file is written by hand.
 
+/// The README's example, compiled as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 // Generated modules are formatted by the generator, not by rustfmt.
 #[rustfmt::skip]
 mod api;
@@ -27,10 +32,16 @@ mod api;
 mod generated;
 #[rustfmt::skip]
 mod runtime;
+#[cfg(feature = "mock")]
+#[rustfmt::skip]
+// progenitor imports the crate root wholesale whether or not an operation uses it.
+#[allow(clippy::all, unused_imports)]
+pub mod mock;
 
 pub use generated::types;
 pub use runtime::{
     ApiError, ApiMessage, Client, ClientBuilder, ConfigError, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Error,
-    InvalidResponse, MAX_ERROR_BODY, MAX_RETRY_AFTER,
+    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Error, InvalidResponse, MAX_ERROR_BODY, MAX_REDIRECTS,
+    MAX_RETRY_AFTER, MAX_SUCCESS_BODY,
 };

@@ -10,7 +10,7 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -89,6 +89,25 @@ pub enum Reply {
     Close,
     /// Write these bytes verbatim, then close.
     Raw(Vec<u8>),
+    /// Write `head` verbatim, then `body_bytes` bytes of `x` lazily, 64 KiB at a
+    /// time, counting what the socket accepted (see [`TestServer::bytes_written`]);
+    /// stops as soon as the client stops reading and the connection breaks.
+    Stream {
+        /// Status line and headers, up to and including the blank line.
+        head: Vec<u8>,
+        /// How many body bytes to offer.
+        body_bytes: u64,
+    },
+    /// Write `head`, then one byte of `x` per `interval`, at most `max_bytes`,
+    /// then close: a body that never stalls long but never ends in time.
+    Trickle {
+        /// Status line and headers, up to and including the blank line.
+        head: Vec<u8>,
+        /// Pause between bytes.
+        interval: Duration,
+        /// Bound on the bytes sent.
+        max_bytes: usize,
+    },
     /// Write the head and the first part of the body, then stall for the delay.
     StallBody {
         /// The head and partial body.
@@ -129,6 +148,19 @@ impl Reply {
         }
     }
 
+    /// A response of `status` whose body is `body_bytes` of `x`, announced with
+    /// `content-length` and streamed lazily (see [`Reply::Stream`]).
+    pub fn huge(status: u16, content_type: &str, body_bytes: u64) -> Self {
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {body_bytes}\r\n\r\n",
+            reason(status)
+        );
+        Self::Stream {
+            head: head.into_bytes(),
+            body_bytes,
+        }
+    }
+
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         if let Self::Respond { headers, .. } = &mut self {
@@ -153,6 +185,7 @@ pub struct TestServer {
     addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Captured>>>,
     connections: Arc<AtomicUsize>,
+    written: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -173,32 +206,54 @@ impl TestServer {
     pub async fn with_script(
         script: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        Self::bind("127.0.0.1", script)
             .await
-            .expect("bind a loopback port");
+            .expect("bind a loopback port")
+    }
+
+    /// Like [`Self::with_script`], on another loopback address (`127.0.0.2`
+    /// is a different host to a client). `Err` when the address cannot be bound.
+    pub async fn bind(
+        ip: &str,
+        script: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind((ip, 0)).await?;
         let addr = listener.local_addr().expect("local address");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
+        let written = Arc::new(AtomicU64::new(0));
         let script: Arc<Script> = Arc::new(script);
         let task = tokio::spawn({
             let requests = requests.clone();
             let connections = connections.clone();
+            let written = written.clone();
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     connections.fetch_add(1, Ordering::SeqCst);
-                    tokio::spawn(serve(stream, requests.clone(), script.clone()));
+                    tokio::spawn(serve(
+                        stream,
+                        requests.clone(),
+                        script.clone(),
+                        written.clone(),
+                    ));
                 }
             }
         });
-        Self {
+        Ok(Self {
             addr,
             requests,
             connections,
+            written,
             task,
-        }
+        })
     }
 
-    /// `http://127.0.0.1:PORT` followed by `path`.
+    /// Body bytes of [`Reply::Stream`] replies the socket accepted so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.written.load(Ordering::SeqCst)
+    }
+
+    /// `http://IP:PORT` followed by `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -208,13 +263,23 @@ impl TestServer {
         self.requests.lock().expect("requests lock").clone()
     }
 
+    /// Forgets the requests received so far (long runs that count memory).
+    pub fn clear_requests(&self) {
+        self.requests.lock().expect("requests lock").clear();
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
     }
 }
 
-async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Captured>>>, script: Arc<Script>) {
+async fn serve(
+    mut stream: TcpStream,
+    requests: Arc<Mutex<Vec<Captured>>>,
+    script: Arc<Script>,
+    written: Arc<AtomicU64>,
+) {
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
@@ -254,6 +319,37 @@ async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Captured>>>, scrip
             Reply::Raw(bytes) => {
                 let _ = stream.write_all(&bytes).await;
                 let _ = stream.shutdown().await;
+                return;
+            }
+            Reply::Stream { head, body_bytes } => {
+                if stream.write_all(&head).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                let mut left = body_bytes;
+                while left > 0 {
+                    let n = left.min(chunk.len() as u64) as usize;
+                    if stream.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    written.fetch_add(n as u64, Ordering::SeqCst);
+                    left -= n as u64;
+                }
+            }
+            Reply::Trickle {
+                head,
+                interval,
+                max_bytes,
+            } => {
+                if stream.write_all(&head).await.is_err() {
+                    return;
+                }
+                for _ in 0..max_bytes {
+                    tokio::time::sleep(interval).await;
+                    if stream.write_all(b"x").await.is_err() {
+                        return;
+                    }
+                }
                 return;
             }
             Reply::StallBody { start, stall } => {
@@ -326,6 +422,10 @@ fn reason(status: u16) -> &'static str {
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
+        301 => "Moved Permanently",
+        302 => "Found",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         _ => "Status",
     }
 }

@@ -201,7 +201,8 @@ async fn a_new_provider_is_one_spec_and_one_entry() {
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("\"acme-widgets\""), "{manifest}");
-    assert!(xtask::pipeline::check(&root, &[]).unwrap().fresh);
+    let check = xtask::pipeline::check(&root, &[]).unwrap();
+    assert!(check.fresh, "{}", check.report);
 
     std::fs::create_dir_all(root.join("acme-widgets/examples")).unwrap();
     std::fs::write(root.join("acme-widgets/examples/call.rs"), ACME_EXAMPLE).unwrap();

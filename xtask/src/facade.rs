@@ -20,6 +20,7 @@ pub fn facade(
     default_base_url: &str,
 ) -> Result<TokenStream> {
     let mut methods = Vec::new();
+    let mut operations = Vec::new();
     for item in &generated.items {
         let Item::Impl(imp) = item else { continue };
         if imp.trait_.is_some() || !is_client(&imp.self_ty) {
@@ -31,6 +32,14 @@ pub fn facade(
                 continue;
             }
             methods.push(wrap(f)?);
+            let id = f.sig.ident.to_string();
+            let (method, path) = request_line(f).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the generated method `{id}` does not document its request line \
+                     (\"Sends a `METHOD` request to `PATH`\"); progenitor's output changed"
+                )
+            })?;
+            operations.push(quote!(runtime::Operation { id: #id, method: #method, path: #path }));
         }
     }
     if methods.is_empty() {
@@ -80,6 +89,11 @@ pub fn facade(
             envelope: #envelope,
         };
 
+        /// Each operation's method and path template, as the spec declares them:
+        /// what traces show instead of the concrete URL.
+        #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+        pub(crate) const OPERATIONS: &[runtime::Operation] = &[#(#operations),*];
+
         // Signatures are copied from progenitor's, lifetimes included.
         #[allow(clippy::needless_lifetimes)]
         impl crate::Client {
@@ -90,21 +104,53 @@ pub fn facade(
 
 /// Names of the public operation methods, in the order they are generated.
 pub fn method_names(generated: &syn::File) -> Vec<String> {
-    let mut names = Vec::new();
+    operations(generated)
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect()
+}
+
+/// Each generated operation: (method name, HTTP method, path template).
+pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
     for item in &generated.items {
         let Item::Impl(imp) = item else { continue };
         if imp.trait_.is_some() || !is_client(&imp.self_ty) {
             continue;
         }
         for item in &imp.items {
-            if let ImplItem::Fn(f) = item
-                && f.sig.asyncness.is_some()
-            {
-                names.push(f.sig.ident.to_string());
+            let ImplItem::Fn(f) = item else { continue };
+            if f.sig.asyncness.is_none() {
+                continue;
+            }
+            if let Some((method, path)) = request_line(f) {
+                out.push((f.sig.ident.to_string(), method, path));
             }
         }
     }
-    names
+    out
+}
+
+/// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
+/// line progenitor puts in every method's docs.
+fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
+    f.attrs.iter().find_map(|attr| {
+        let syn::Meta::NameValue(nv) = &attr.meta else {
+            return None;
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &nv.value
+        else {
+            return None;
+        };
+        let text = text.value();
+        let rest = &text[text.find("Sends a `")? + "Sends a `".len()..];
+        let (method, rest) = rest.split_once("` request to `")?;
+        let (path, _) = rest.split_once('`')?;
+        Some((method.to_string(), path.to_string()))
+    })
 }
 
 fn is_client(ty: &Type) -> bool {
@@ -240,6 +286,22 @@ mod tests {
             other(&x.to_string());
         });
         assert_eq!(path_parameters(&block), ["account_id", "token_id"]);
+    }
+
+    #[test]
+    fn request_line_comes_from_the_docs() {
+        let f: syn::ImplItemFn = syn::parse_quote! {
+            #[doc = "Delete\n\nSends a `DELETE` request to `/a/{b}/c`\n\nArguments:"]
+            pub async fn x(&self) {}
+        };
+        assert_eq!(
+            request_line(&f),
+            Some(("DELETE".to_string(), "/a/{b}/c".to_string()))
+        );
+        let undocumented: syn::ImplItemFn = syn::parse_quote!(
+            pub async fn x(&self) {}
+        );
+        assert_eq!(request_line(&undocumented), None);
     }
 
     #[test]

@@ -202,6 +202,32 @@ fn settings() -> progenitor::GenerationSettings {
     settings
 }
 
+/// Generates the `httpmock` extension for the crate's operations (the `mock`
+/// feature), from the same document and settings as the client, so that its
+/// parameter and response types are the crate's own.
+pub fn generate_mock(doc: &Value, shown: &str) -> Result<TokenStream> {
+    let spec = to_openapiv3(doc)?;
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut generator = progenitor::Generator::new(&settings());
+        // `crate`: the mock module lives inside the client crate, whose root
+        // re-exports `types`, the path the generated code names types by.
+        generator.httpmock(&spec, "crate")
+    }));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(Ok(tokens)) => Ok(tokens),
+        Ok(Err(e)) => Err(anyhow!(
+            "{shown}: progenitor could not generate the mock server: {e}"
+        )),
+        Err(panic) => Err(anyhow!(
+            "{shown}: progenitor could not generate the mock server: {}",
+            panic_message(panic.as_ref())
+        )),
+    }
+}
+
 /// Runs progenitor, turning a panic into an error carrying the panic message.
 fn run_progenitor(spec: &openapiv3::OpenAPI) -> Result<TokenStream, String> {
     let previous = std::panic::take_hook();

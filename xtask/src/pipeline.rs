@@ -16,7 +16,7 @@ use crate::changes::{self, SinceHead};
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
-use crate::{customize, facade, generate, load, normalize, scaffold, slice};
+use crate::{customize, facade, generate, load, mock, normalize, readme, scaffold, slice};
 
 /// The shared runtime, emitted into every crate as `src/runtime.rs`.
 pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
@@ -95,6 +95,18 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let mut generated = format::parse(tokens, "client")?;
     format::fill_missing_docs(&mut generated);
     let api = format::parse(facade::facade(&generated, provider, &base_url)?, "facade")?;
+    let info = |field: &str| {
+        doc.pointer(&format!("/info/{field}"))
+            .and_then(Value::as_str)
+            .unwrap_or("(not given)")
+            .to_string()
+    };
+    let (spec_title, spec_version) = (info("title"), info("version"));
+    let mut mock = format::parse(
+        mock::mock(generate::generate_mock(&doc, &shown).map_err(locate)?)?,
+        "mock server",
+    )?;
+    format::fill_missing_docs(&mut mock);
 
     let from_spec = Origin {
         source: &shown,
@@ -117,8 +129,27 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             contents: format::render(&api, &from_spec),
         },
         Rendered {
+            path: format!("{src}/mock.rs"),
+            contents: format::render(&mock, &from_spec),
+        },
+        Rendered {
             path: format!("{src}/runtime.rs"),
             contents: format!("{}{RUNTIME_TEMPLATE}", format::header(&from_template)),
+        },
+        Rendered {
+            path: format!("{}/README.md", provider.crate_name),
+            contents: readme::readme(
+                provider,
+                &readme::Spec {
+                    title: &spec_title,
+                    version: &spec_version,
+                    bytes: &loaded.bytes,
+                },
+                &base_url,
+                &facade::operations(&generated),
+                &crate_version(root, provider),
+                &from_spec,
+            ),
         },
     ];
     files.extend(scaffold::missing(
@@ -131,6 +162,23 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         operations,
         notes,
     })
+}
+
+/// The crate's version for the README's `[dependencies]` line: `major.minor`
+/// of its manifest, or `*` when there is none yet.
+fn crate_version(root: &Path, provider: &Provider) -> String {
+    std::fs::read_to_string(provider.crate_dir(root).join("Cargo.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|manifest| {
+            let version = manifest
+                .get("package")?
+                .get("version")?
+                .as_str()?
+                .to_string();
+            Some(version.splitn(3, '.').take(2).collect::<Vec<_>>().join("."))
+        })
+        .unwrap_or_else(|| "*".into())
 }
 
 fn display_pointer(pointer: &str) -> &str {
@@ -195,7 +243,25 @@ pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -
     if options.bump {
         all.extend(since.iter().filter_map(|s| s.manifest.clone()));
     }
-    let written = output::write_all(root, &all)?;
+    let mut written = output::write_all(root, &all)?;
+    // A crate's README quotes its version, so a bumped or newly created manifest
+    // changes it: render those providers once more from what is now on disk.
+    let again: Vec<String> = rendered
+        .iter()
+        .filter(|(p, _)| written.contains(&format!("{}/Cargo.toml", p.crate_name)))
+        .map(|(p, _)| p.name.clone())
+        .collect();
+    if !again.is_empty() {
+        let files: Vec<Rendered> = render_all(root, &again)?
+            .into_iter()
+            .flat_map(|(_, o)| o.files)
+            .collect();
+        for path in output::write_all(root, &files)? {
+            if !written.contains(&path) {
+                written.push(path);
+            }
+        }
+    }
     let mut report = String::new();
     for ((provider, out), since) in rendered.iter().zip(&since) {
         let mine: Vec<&str> = written

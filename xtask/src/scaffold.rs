@@ -84,7 +84,7 @@ license.workspace = true
 repository.workspace = true
 keywords = ["api-client", "openapi"]
 categories = ["api-bindings", "web-programming::http-client"]
-publish = false
+readme = "README.md"
 
 [features]
 default = ["rustls"]
@@ -92,6 +92,10 @@ default = ["rustls"]
 rustls = ["reqwest/rustls"]
 ## TLS through the platform's native library.
 native-tls = ["reqwest/native-tls"]
+## One span per call and events for retries, through `tracing`.
+tracing = ["dep:tracing"]
+## `mock::MockServerExt`: a typed `httpmock` server for downstream tests.
+mock = ["dep:httpmock", "dep:regex"]
 
 [dependencies]
 progenitor-client.workspace = true
@@ -101,6 +105,9 @@ serde_json.workspace = true
 tokio.workspace = true
 httpdate.workspace = true
 http.workspace = true
+tracing = {{ workspace = true, optional = true }}
+httpmock = {{ workspace = true, optional = true }}
+regex = {{ workspace = true, optional = true }}
 
 [dev-dependencies]
 tokio = {{ workspace = true, features = ["macros", "rt-multi-thread"] }}
@@ -138,6 +145,11 @@ fn lib_rs(p: &Provider, operations: &[String]) -> String {
 //! `{spec}`; this file was created once by the generator and is maintained by
 //! hand from then on.
 
+/// The README's example, compiled as a doctest so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 // Generated modules are formatted by the generator, not by rustfmt.
 #[rustfmt::skip]
 mod api;
@@ -146,12 +158,18 @@ mod api;
 mod generated;
 #[rustfmt::skip]
 mod runtime;
+#[cfg(feature = "mock")]
+#[rustfmt::skip]
+// progenitor imports the crate root wholesale whether or not an operation uses it.
+#[allow(clippy::all, unused_imports)]
+pub mod mock;
 
 pub use generated::types;
 pub use runtime::{{
     ApiError, ApiMessage, Client, ClientBuilder, ConfigError, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Error,
-    InvalidResponse, MAX_ERROR_BODY, MAX_RETRY_AFTER,
+    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Error, InvalidResponse, MAX_ERROR_BODY, MAX_REDIRECTS,
+    MAX_RETRY_AFTER, MAX_SUCCESS_BODY,
 }};
 "#,
         title = p.title,

@@ -10,12 +10,16 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
+#[cfg(feature = "tracing")]
+use std::time::Instant;
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
+#[cfg(feature = "tracing")]
+use crate::api::OPERATIONS;
 use crate::api::PROVIDER;
 use crate::generated;
 
@@ -33,6 +37,17 @@ pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(8);
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// At most this much of an error body is read and kept.
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
+/// A success body longer than this is refused as [`Error::InvalidResponse`]
+/// instead of being held in memory.
+pub const MAX_SUCCESS_BODY: usize = 16 * 1024 * 1024;
+/// Requests one [`Client`] (and its clones) has in flight at once unless configured.
+///
+/// HTTP/1.1 carries one request per connection at a time, so without a bound a
+/// burst of N concurrent calls opens N connections. With it, calls beyond the
+/// limit wait for a free slot and reuse the pooled connections.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
+/// Redirects followed per attempt, and only within the same origin.
+pub const MAX_REDIRECTS: usize = 10;
 
 /// What the runtime needs to know about a provider (emitted into `api.rs`).
 pub(crate) struct Provider {
@@ -46,6 +61,17 @@ pub(crate) struct Provider {
     pub credential_env: &'static str,
     pub credential_name: &'static str,
     pub envelope: Option<Envelope>,
+}
+
+/// One operation as the spec declares it (emitted into `api.rs`).
+// Read only by traces; `method` documents the table for its readers.
+#[allow(dead_code)]
+pub(crate) struct Operation {
+    /// progenitor's operation id: the method name.
+    pub id: &'static str,
+    pub method: &'static str,
+    /// The path template (`/a/{id}`), never the concrete path.
+    pub path: &'static str,
 }
 
 /// Field names of the provider's `{success, errors, result}` response envelope.
@@ -128,6 +154,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     headers: Vec<(String, String)>,
     http: Option<reqwest::Client>,
+    max_concurrent_requests: usize,
 }
 
 impl Default for ClientBuilder {
@@ -140,6 +167,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             headers: Vec::new(),
             http: None,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -160,6 +188,7 @@ impl fmt::Debug for ClientBuilder {
                 &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
             .field("custom_http_client", &self.http.is_some())
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
             .finish()
     }
 }
@@ -220,6 +249,14 @@ impl ClientBuilder {
     /// cannot be overridden this way.
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Requests in flight at once, shared by the client's clones (at least 1);
+    /// further calls wait for a slot. Each request holds its slot from sending
+    /// to reading the body, but not while waiting to retry.
+    pub fn max_concurrent_requests(mut self, limit: usize) -> Self {
+        self.max_concurrent_requests = limit;
         self
     }
 
@@ -292,6 +329,9 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
+                .redirect(redirect_policy())
+                // Connections beyond the concurrency limit would never be reused.
+                .pool_max_idle_per_host(self.max_concurrent_requests.max(1))
                 .build()
                 .map_err(ConfigError::HttpClient)?,
         };
@@ -310,12 +350,48 @@ impl ClientBuilder {
             headers,
             timeout: self.timeout,
             retry: self.retry,
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                self.max_concurrent_requests
+                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+            )),
         }));
         Ok(Client {
             raw: generated::Client::new_with_client(&base_url, http, runtime),
         })
     }
 }
+
+/// Follows a redirect only to the same scheme, host and port, at most
+/// [`MAX_REDIRECTS`] times. A redirect elsewhere is not followed at all: the
+/// credential, and any default header, never reach another origin, and the
+/// caller gets the 3xx as [`Error::Status`] with its `Location` header.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .last()
+            .is_some_and(|from| from.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(TooManyRedirects)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The error behind [`Error::InvalidResponse`] for a redirect loop.
+#[derive(Debug)]
+struct TooManyRedirects;
+
+impl fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "more than {MAX_REDIRECTS} redirects")
+    }
+}
+
+impl std::error::Error for TooManyRedirects {}
 
 /// Why a [`Client`] could not be built.
 #[derive(Debug)]
@@ -403,6 +479,8 @@ struct Settings {
     headers: HeaderMap,
     timeout: Duration,
     retry: RetryPolicy,
+    /// One permit per request in flight (see [`DEFAULT_MAX_CONCURRENT_REQUESTS`]).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug, Clone)]
@@ -444,26 +522,51 @@ impl ClientHooks<Runtime> for generated::Client {
 
     async fn exec(
         &self,
-        mut request: reqwest::Request,
-        _info: &OperationInfo,
+        request: reqwest::Request,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let policy = &self.inner().0.retry;
-        let mut retry = 0;
-        loop {
-            // The clone is taken before sending because sending consumes the request.
-            let next = (retry < policy.max_retries)
-                .then(|| request.try_clone())
-                .flatten();
-            let result = self.client().execute(request).await;
-            let delay = next.as_ref().and_then(|_| policy.delay(&result, retry));
-            match (next, delay) {
-                (Some(next), Some(delay)) => {
-                    drop(result);
-                    tokio::time::sleep(delay).await;
-                    request = next;
-                    retry += 1;
-                }
-                _ => return check_envelope(result?).await,
+        let trace = Trace::start(info, &request);
+        trace.instrument(send(self, request, &trace)).await
+    }
+}
+
+/// Sends a request with retries, then reads the final response's body (bounded)
+/// so that the whole exchange happens within the attempt's timeout and span.
+async fn send(
+    client: &generated::Client,
+    mut request: reqwest::Request,
+    trace: &Trace,
+) -> reqwest::Result<reqwest::Response> {
+    let settings = &client.inner().0;
+    let policy = &settings.retry;
+    let mut retry = 0;
+    loop {
+        trace.attempt(retry + 1);
+        // The semaphore is never closed, so acquiring only waits.
+        let slot = settings.slots.acquire().await.ok();
+        // The clone is taken before sending because sending consumes the request.
+        let next = (retry < policy.max_retries)
+            .then(|| request.try_clone())
+            .flatten();
+        let result = client.client().execute(request).await;
+        let delay = next.as_ref().and_then(|_| policy.delay(&result, retry));
+        match (next, delay) {
+            (Some(next), Some(delay)) => {
+                trace.retry(retry + 1, &result, delay);
+                drop(result);
+                drop(slot);
+                tokio::time::sleep(delay).await;
+                request = next;
+                retry += 1;
+            }
+            _ => {
+                let result = match result {
+                    Ok(response) => buffer(response).await,
+                    Err(e) => Err(e),
+                };
+                drop(slot);
+                trace.finish(&result);
+                return result;
             }
         }
     }
@@ -528,60 +631,241 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     (!delay.is_zero() && delay <= MAX_RETRY_AFTER).then_some(delay)
 }
 
-/// Marks a 2xx response whose envelope reports a failure, so that the generated
-/// code does not decode it as a success (see [`check_envelope`]).
+/// Marks a 2xx response that must not be decoded as a success (its envelope
+/// reports a failure, it is not an envelope, or its body could not be read
+/// whole), so that it reaches [`finish`] as a failure with its real status.
 #[derive(Clone)]
 struct EnvelopeFailure {
     status: StatusCode,
     reason: Option<String>,
 }
 
-/// For providers with an envelope, reads a 2xx body and, when it says
-/// `success: false` (or is not an envelope at all), re-labels the response so
-/// that it reaches [`finish`] as a failure with its real status and raw body.
-async fn check_envelope(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let Some(envelope) = &PROVIDER.envelope else {
-        return Ok(response);
-    };
+/// What happened while reading an error body, for [`from_response`].
+#[derive(Clone)]
+struct ErrorBody {
+    truncated: bool,
+    /// Why the body ended before its end, if it did.
+    problem: Option<String>,
+}
+
+/// Reads the body of the final response into memory, at most
+/// [`MAX_SUCCESS_BODY`] of a success and [`MAX_ERROR_BODY`] of an error, and
+/// hands back an equivalent response. Reading stops at the limit: the rest is
+/// never received, and the connection is closed instead of reused.
+///
+/// For providers with an envelope, a 2xx body that says `success: false` (or
+/// is not an envelope at all) is re-labelled as a failure.
+async fn buffer(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
-    if !status.is_success() {
-        return Ok(response);
+    let limit = if status.is_success() {
+        MAX_SUCCESS_BODY
+    } else {
+        MAX_ERROR_BODY
+    };
+    let mut body = Vec::new();
+    let mut truncated = false;
+    let mut problem = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(e),
+            Err(e) => {
+                problem = Some(format!("the body ended early: {}", e.without_url()));
+                break;
+            }
+        }
     }
     let version = response.version();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?;
-    let failure = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(value) => match value.get(envelope.success) {
-            Some(serde_json::Value::Bool(true)) => None,
-            Some(serde_json::Value::Bool(false)) => Some(EnvelopeFailure {
-                status,
-                reason: None,
-            }),
-            _ => Some(EnvelopeFailure {
-                status,
-                reason: Some(format!(
-                    "the response has no boolean `{}` field",
-                    envelope.success
-                )),
-            }),
-        },
-        Err(e) => Some(EnvelopeFailure {
-            status,
-            reason: Some(format!("the body is not JSON: {e}")),
-        }),
+    let headers = std::mem::take(response.headers_mut());
+    drop(response);
+
+    let failure = if !status.is_success() {
+        None
+    } else if let Some(problem) = problem.take() {
+        Some(problem)
+    } else if truncated {
+        Some(format!(
+            "the body is larger than {MAX_SUCCESS_BODY} bytes, the most this client reads"
+        ))
+    } else {
+        PROVIDER
+            .envelope
+            .as_ref()
+            .and_then(|envelope| envelope_failure(envelope, &body))
     };
-    let mut rebuilt = http::Response::new(reqwest::Body::from(body));
+    let kept = if failure.is_some() {
+        &body[..body.len().min(MAX_ERROR_BODY)]
+    } else {
+        &body[..]
+    };
+    let mut rebuilt = http::Response::new(reqwest::Body::from(kept.to_vec()));
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
-    if let Some(failure) = failure {
+    *rebuilt.status_mut() = status;
+    if let Some(reason) = failure {
         // Any non-2xx status makes the generated code hand the response back
         // untouched; the real status travels in the extension.
         *rebuilt.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        rebuilt.extensions_mut().insert(failure);
-    } else {
-        *rebuilt.status_mut() = status;
+        let reason = (!reason.is_empty()).then_some(reason);
+        rebuilt
+            .extensions_mut()
+            .insert(EnvelopeFailure { status, reason });
+    } else if !status.is_success() {
+        rebuilt
+            .extensions_mut()
+            .insert(ErrorBody { truncated, problem });
     }
     Ok(reqwest::Response::from(rebuilt))
+}
+
+/// `Some("")` when the envelope says `success: false`, `Some(reason)` when the
+/// body is not an envelope, `None` when it reports success.
+fn envelope_failure(envelope: &Envelope, body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => match value.get(envelope.success) {
+            Some(serde_json::Value::Bool(true)) => None,
+            Some(serde_json::Value::Bool(false)) => Some(String::new()),
+            _ => Some(format!(
+                "the response has no boolean `{}` field",
+                envelope.success
+            )),
+        },
+        Err(e) => Some(format!("the body is not JSON: {e}")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tracing
+// ---------------------------------------------------------------------------
+
+/// One call's span (with the `tracing` feature; a no-op without it).
+///
+/// The span carries the operation id, the method and the spec's path template,
+/// the attempt number, the final status and the duration. Never the URL: its
+/// path holds the caller's identifiers and a query string can hold secrets.
+struct Trace {
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+    #[cfg(feature = "tracing")]
+    started: Instant,
+}
+
+/// What a failed attempt is called in traces: a fixed word, because a
+/// `reqwest::Error`'s text contains the URL.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+fn error_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_redirect() {
+        "redirect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "request"
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl Trace {
+    fn start(info: &OperationInfo, request: &reqwest::Request) -> Self {
+        let path = OPERATIONS
+            .iter()
+            .find(|op| op.id == info.operation_id)
+            .map_or("", |op| op.path);
+        let span = tracing::info_span!(
+            "http.call",
+            api = PROVIDER.crate_name,
+            operation = info.operation_id,
+            http.request.method = %request.method(),
+            url.template = path,
+            attempt = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            error = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        Self {
+            span,
+            started: Instant::now(),
+        }
+    }
+
+    fn instrument<F: std::future::Future>(
+        &self,
+        future: F,
+    ) -> tracing::instrument::Instrumented<F> {
+        tracing::Instrument::instrument(future, self.span.clone())
+    }
+
+    fn attempt(&self, attempt: u32) {
+        self.span.record("attempt", attempt);
+    }
+
+    fn retry(&self, attempt: u32, result: &reqwest::Result<reqwest::Response>, delay: Duration) {
+        let delay_ms = delay.as_millis() as u64;
+        match result {
+            Ok(response) => tracing::info!(
+                parent: &self.span,
+                attempt,
+                http.response.status_code = response.status().as_u16(),
+                delay_ms,
+                "retrying"
+            ),
+            Err(e) => tracing::info!(
+                parent: &self.span,
+                attempt,
+                error = error_kind(e),
+                delay_ms,
+                "retrying"
+            ),
+        }
+    }
+
+    fn finish(&self, result: &reqwest::Result<reqwest::Response>) {
+        let duration_ms = self.started.elapsed().as_millis() as u64;
+        self.span.record("duration_ms", duration_ms);
+        match result {
+            Ok(response) => {
+                // A re-labelled response travels as a 500; report the real status.
+                let status = response
+                    .extensions()
+                    .get::<EnvelopeFailure>()
+                    .map_or(response.status(), |f| f.status);
+                self.span
+                    .record("http.response.status_code", status.as_u16());
+            }
+            Err(e) => {
+                self.span.record("error", error_kind(e));
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+impl Trace {
+    fn start(_: &OperationInfo, _: &reqwest::Request) -> Self {
+        Self {}
+    }
+
+    fn instrument<F: std::future::Future>(&self, future: F) -> F {
+        future
+    }
+
+    fn attempt(&self, _: u32) {}
+
+    fn retry(&self, _: u32, _: &reqwest::Result<reqwest::Response>, _: Duration) {}
+
+    fn finish(&self, _: &reqwest::Result<reqwest::Response>) {}
 }
 
 // ---------------------------------------------------------------------------
@@ -827,6 +1111,12 @@ pub(crate) async fn finish<T, E>(
 fn transport(e: reqwest::Error) -> Error {
     if e.is_timeout() {
         Error::Timeout(e)
+    } else if e.is_redirect() {
+        invalid(
+            None,
+            "",
+            format!("the server kept redirecting: {}", e.without_url()),
+        )
     } else {
         Error::Connection(e)
     }
@@ -840,33 +1130,19 @@ fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
     }))
 }
 
-/// Reads (a bounded prefix of) an error response and classifies it.
+/// Classifies an error response, whose body [`buffer`] already read (bounded).
 async fn from_response(mut response: reqwest::Response) -> Error {
     let failure = response.extensions_mut().remove::<EnvelopeFailure>();
+    let note = response.extensions_mut().remove::<ErrorBody>();
     let status = failure.as_ref().map_or(response.status(), |f| f.status);
     let headers = std::mem::take(response.headers_mut());
-    let mut body = Vec::new();
-    let mut truncated = false;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_ERROR_BODY - body.len();
-                if chunk.len() > room {
-                    body.extend_from_slice(&chunk[..room]);
-                    truncated = true;
-                    break;
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) if e.is_timeout() => return Error::Timeout(e),
-            Err(e) => {
-                let text = String::from_utf8_lossy(&body);
-                return invalid(Some(status), &text, format!("the body ended early: {e}"));
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(&body).into_owned();
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) if e.is_timeout() => return Error::Timeout(e),
+        Err(e) => return invalid(Some(status), "", format!("the body ended early: {e}")),
+    };
+    let body = &body[..body.len().min(MAX_ERROR_BODY)];
+    let text = String::from_utf8_lossy(body).into_owned();
     if let Some(EnvelopeFailure {
         reason: Some(reason),
         ..
@@ -874,10 +1150,14 @@ async fn from_response(mut response: reqwest::Response) -> Error {
     {
         return invalid(Some(status), &text, reason);
     }
+    let truncated = note.as_ref().is_some_and(|n| n.truncated);
+    if let Some(problem) = note.and_then(|n| n.problem) {
+        return invalid(Some(status), &text, problem);
+    }
     let errors = if truncated {
         Vec::new()
     } else {
-        envelope_errors(&body)
+        envelope_errors(body)
     };
     let error = ApiError {
         status,

@@ -1,0 +1,149 @@
+//! Readme step: each crate's `README.md`, generated so that the operations, the
+//! environment variables and the spec version it names never drift from the code.
+
+use crate::format::Origin;
+use crate::providers::Provider;
+
+/// What the README says about where the crate came from.
+pub struct Spec<'a> {
+    /// `info.title` of the spec.
+    pub title: &'a str,
+    /// `info.version` of the spec.
+    pub version: &'a str,
+    /// The spec's bytes, hashed.
+    pub bytes: &'a [u8],
+}
+
+/// The README of one client crate, with the `@generated` header as an HTML comment.
+pub fn readme(
+    provider: &Provider,
+    spec: &Spec,
+    base_url: &str,
+    operations: &[(String, String, String)],
+    crate_version: &str,
+    origin: &Origin,
+) -> String {
+    let krate = &provider.crate_name;
+    let lib = krate.replace('-', "_");
+    let header = crate::format::header(origin);
+    let comment: Vec<&str> = header
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.trim_start_matches("// "))
+        .collect();
+    let sha = crate::format::sha256_hex(spec.bytes);
+    let first = operations
+        .first()
+        .map(|(name, _, _)| name.as_str())
+        .unwrap_or("…");
+    let mut ops = String::new();
+    for (name, method, path) in operations {
+        ops.push_str(&format!("| [`Client::{name}`] | `{method} {path}` |\n"));
+    }
+    let mut links = String::new();
+    for (name, _, _) in operations {
+        links.push_str(&format!(
+            "[`Client::{name}`]: https://docs.rs/{krate}/latest/{lib}/struct.Client.html#method.{name}\n"
+        ));
+    }
+    let auth = &provider.auth;
+    format!(
+        r#"<!--
+{comment}
+-->
+
+# {krate}
+
+A Rust client for the {title} API, generated from the vendor's OpenAPI
+document: typed errors, retries and timeouts on by default, secrets kept out of
+logs, and a small dependency tree.
+
+Generated from **{spec_title}**, version `{version}` —
+`{spec_file}`, sha256 `{sha}`.
+
+## Quick start
+
+```toml
+[dependencies]
+{krate} = "{crate_version}"
+tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
+```
+
+```rust,no_run
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {{
+    // Reads {key_env} (and {url_env}, if set).
+    let client = {lib}::Client::from_env()?;
+    println!("calling {{}}", client.base_url());
+    // Then call an operation, for example `client.{first}(…).await?`.
+    Ok(())
+}}
+```
+
+`Client::builder()` sets everything explicitly: credential, base URL, timeout,
+connect timeout, retries, backoff, concurrency, default headers, or your own
+`reqwest::Client`. The crate documentation has a complete example.
+
+## Operations
+
+| method | request |
+|---|---|
+{ops}
+## Environment variables
+
+| variable | meaning |
+|---|---|
+| `{key_env}` | the {what}, sent as `{header}: {prefix}<{what}>` |
+| `{url_env}` | overrides the base URL (default `{base_url}`) |
+
+A missing or empty credential is a `ConfigError`: nothing is sent.
+
+## Errors
+
+Every call returns `Result<_, {lib}::Error>`:
+
+| variant | when |
+|---|---|
+| `BadRequest`, `Authentication`, `PermissionDenied`, `NotFound`, `Conflict`, `UnprocessableEntity`, `RateLimited` | 400, 401, 403, 404, 409, 422, 429 |
+| `Server` | any 5xx |
+| `Status` | any other non-success status, including a redirect to another origin (not followed) |
+| `Unsuccessful` | a 2xx whose envelope says the call failed |
+| `Connection` | no response: refused, reset, closed |
+| `Timeout` | an attempt exceeded the timeout (which covers reading the body) |
+| `InvalidResponse` | a response that is not what the API describes: not JSON, truncated, a success body over `MAX_SUCCESS_BODY`, a redirect loop |
+| `InvalidArgument` | rejected before sending |
+
+HTTP errors carry an `ApiError`: status, headers, the body (at most
+`MAX_ERROR_BODY` bytes of it) and the provider's error messages. Connection
+failures, timeouts, 408, 409, 429 and 5xx are retried first (`Retry-After` and
+`retry-after-ms` are obeyed).
+
+## Features
+
+| feature | default | what |
+|---|---|---|
+| `rustls` | yes | TLS through rustls |
+| `native-tls` | no | TLS through the platform's library (OpenSSL, Secure Transport, SChannel) |
+| `tracing` | no | one span per call (operation, method, path template, attempt, status, duration) and an event per retry; never the credential or the URL |
+| `mock` | no | `mock::MockServerExt`, a typed `httpmock` server for your own tests |
+
+With `default-features = false` and neither TLS feature, only `http://` base
+URLs work.
+
+## License
+
+MIT OR Apache-2.0.
+
+{links}"#,
+        comment = comment.join("\n"),
+        title = provider.title,
+        spec_title = spec.title,
+        version = spec.version,
+        spec_file = provider.spec_display(),
+        key_env = auth.env,
+        url_env = provider.base_url_env,
+        what = auth.what,
+        header = auth.header,
+        prefix = auth.prefix,
+    )
+}
