@@ -13,6 +13,7 @@
 //! the committed spec, for `generate` and `check`, which also keep the crate's
 //! [`version`] in step with the verdict.
 
+pub mod bench;
 pub mod changes;
 pub mod customize;
 pub mod facade;

@@ -24,6 +24,10 @@ commands:
   slice --from SPEC --operation ID [--operation ID...] [--out FILE]
         cut SPEC down to the named operations and everything they reference;
         FILE ends in .yaml/.yml or .json (default: YAML on stdout)
+  bench
+        run every benchmark (generation, drift check, slicing, compile time,
+        downstream cost, client overhead); print the table and write
+        BENCHMARKS.md and benchmarks/generation.svg
   help  print this message
 
 Providers are declared in specs/providers.toml. XTASK_ROOT overrides the workspace root.";
@@ -96,6 +100,21 @@ fn main() -> ExitCode {
         "diff" => match parse_diff(rest) {
             Ok(diff) => run_diff(&root, &diff),
             Err(e) => return usage(e),
+        },
+        "bench" if rest.is_empty() => xtask::bench::run(&root).map(|table| {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }),
+        // One measurement in a process of its own, for `bench` (peak memory).
+        "bench-one" => match rest {
+            [mode, size] => match size.parse() {
+                Ok(size) => xtask::bench::one(mode, size).map(|line| {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }),
+                Err(_) => return usage(Usage(format!("bench-one: bad size {size:?}"))),
+            },
+            _ => return usage(Usage("bench-one MODE SIZE".into())),
         },
         "help" | "--help" | "-h" => {
             println!("{USAGE}");

@@ -13,8 +13,11 @@ use quote::quote;
 use syn::{Item, Type};
 
 /// Wraps progenitor's mock tokens into the crate's `mock` module.
-pub fn mock(generated: TokenStream) -> Result<TokenStream> {
-    let file: syn::File = syn::parse2(generated.clone())?;
+///
+/// The tokens are parsed once and the additions spliced into that tree: a
+/// thousand-operation mock module takes longer to parse than to generate.
+pub fn mock(generated: TokenStream) -> Result<syn::File> {
+    let mut file: syn::File = syn::parse2(generated)?;
     let thens: Vec<syn::Ident> = file
         .items
         .iter()
@@ -30,7 +33,7 @@ pub fn mock(generated: TokenStream) -> Result<TokenStream> {
             _ => None,
         })
         .collect();
-    Ok(quote! {
+    let additions: syn::File = syn::parse2(quote! {
         //! A typed mock server for this crate's operations (the `mock` feature).
         //!
         //! [`MockServerExt`] adds one method per operation to
@@ -41,8 +44,6 @@ pub fn mock(generated: TokenStream) -> Result<TokenStream> {
 
         pub use ::httpmock;
         pub use ::httpmock::MockServer;
-
-        #generated
 
         #(
             impl operations::#thens {
@@ -63,7 +64,15 @@ pub fn mock(generated: TokenStream) -> Result<TokenStream> {
                 }
             }
         )*
-    })
+    })?;
+    file.attrs.splice(0..0, additions.attrs);
+    let (reexports, impls): (Vec<Item>, Vec<Item>) = additions
+        .items
+        .into_iter()
+        .partition(|item| matches!(item, Item::Use(_)));
+    file.items.splice(0..0, reexports);
+    file.items.extend(impls);
+    Ok(file)
 }
 
 /// `struct XThen(::httpmock::Then);`

@@ -102,10 +102,7 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             .to_string()
     };
     let (spec_title, spec_version) = (info("title"), info("version"));
-    let mut mock = format::parse(
-        mock::mock(generate::generate_mock(&doc, &shown).map_err(locate)?)?,
-        "mock server",
-    )?;
+    let mut mock = mock::mock(generate::generate_mock(&doc, &shown).map_err(locate)?)?;
     format::fill_missing_docs(&mut mock);
 
     let from_spec = Origin {
