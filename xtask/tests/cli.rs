@@ -1,39 +1,11 @@
 //! The `xtask` binary as a user runs it, on a scratch copy of the workspace's
 //! specs and generated crates: exit codes, messages, and what is left on disk.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use sha2::{Digest, Sha256};
-
-fn repo() -> PathBuf {
-    xtask::workspace_root()
-}
-
-/// Copies what `generate` reads and writes: `specs/`, the crates and the
-/// workspace manifest.
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["specs", "gcore-iam", "cloudflare-accounts"] {
-        copy_dir(&repo().join(sub), &dir.path().join(sub));
-    }
-    std::fs::copy(repo().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+mod common;
+use common::{hashes, scratch, text};
 
 fn xtask(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -41,25 +13,6 @@ fn xtask(root: &Path, args: &[&str]) -> Output {
         .env("XTASK_ROOT", root)
         .output()
         .unwrap()
-}
-
-/// SHA-256 of every file under the crates' `src/`, to prove nothing changed.
-fn hashes(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for krate in ["gcore-iam", "cloudflare-accounts"] {
-        let dir = root.join(krate).join("src");
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            let digest = Sha256::digest(std::fs::read(&path).unwrap());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            out.insert(path.strip_prefix(root).unwrap().display().to_string(), hex);
-        }
-    }
-    out
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -3,14 +3,15 @@
 //! file, place and fix, never a panic or a hang, and leaves the committed
 //! crates byte-identical; the documents progenitor handles generate.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+
+mod common;
+use common::{hashes, scratch};
 
 /// Longest a single run may take before it counts as a hang. Generous: the
 /// slowest case takes about two seconds on a loaded machine.
@@ -32,49 +33,8 @@ struct Case {
     generated: Vec<String>,
 }
 
-fn repo() -> PathBuf {
-    xtask::workspace_root()
-}
-
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hostile")
-}
-
-/// Copies what `generate` reads and writes: `specs/` and each crate's `src/`.
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["specs", "gcore-iam", "cloudflare-accounts"] {
-        copy_dir(&repo().join(sub), &dir.path().join(sub));
-    }
-    std::fs::copy(repo().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// SHA-256 of every file under the crates' `src/`.
-fn hashes(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for krate in ["gcore-iam", "cloudflare-accounts"] {
-        for entry in std::fs::read_dir(root.join(krate).join("src")).unwrap() {
-            let path = entry.unwrap().path();
-            let digest = Sha256::digest(std::fs::read(&path).unwrap());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            out.insert(path.strip_prefix(root).unwrap().display().to_string(), hex);
-        }
-    }
-    out
 }
 
 /// Runs `xtask generate` on `root`, killing it (and failing) past [`DEADLINE`].

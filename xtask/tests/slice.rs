@@ -1,37 +1,13 @@
 //! `cargo xtask slice` as a user runs it, and a provider entry whose
 //! `operations` lets `generate` run straight from a fuller spec.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    xtask::workspace_root()
-}
-
-/// Copies what `generate` reads and writes: `specs/` and each crate's `src/`.
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["specs", "gcore-iam", "cloudflare-accounts"] {
-        copy_dir(&repo().join(sub), &dir.path().join(sub));
-    }
-    std::fs::copy(repo().join("Cargo.toml"), dir.path().join("Cargo.toml")).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+mod common;
+use common::{scratch, text};
 
 /// Runs the binary in `cwd`, with the workspace root pointed at it too.
 fn xtask(cwd: &Path, args: &[&str]) -> Output {
@@ -41,10 +17,6 @@ fn xtask(cwd: &Path, args: &[&str]) -> Output {
         .env("XTASK_ROOT", cwd)
         .output()
         .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A second Gcore operation with its own component, so the spec holds more
