@@ -40,6 +40,15 @@ async fn burst(client: &gcore_iam::Client) -> Vec<gcore_iam::Error> {
     errors
 }
 
+fn all_succeeded(errors: Vec<gcore_iam::Error>) {
+    assert!(
+        errors.is_empty(),
+        "{} failed: {:?}",
+        errors.len(),
+        errors.first()
+    );
+}
+
 /// `VmRSS` and `VmHWM` of this process, in KiB.
 fn memory() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -58,13 +67,7 @@ async fn concurrent_deletes_reuse_connections_and_memory_stays_flat() {
     let server = TestServer::with_replies(vec![Reply::status(204)]).await;
     let client = client(&server);
 
-    let errors = burst(&client).await;
-    assert!(
-        errors.is_empty(),
-        "{} failed: {:?}",
-        errors.len(),
-        errors.first()
-    );
+    all_succeeded(burst(&client).await);
     let after_first = server.connections();
     eprintln!("connections after the first burst: {after_first}");
     assert!(
@@ -74,13 +77,7 @@ async fn concurrent_deletes_reuse_connections_and_memory_stays_flat() {
         "{after_first} connections for {CALLS} calls"
     );
 
-    let errors = burst(&client).await;
-    assert!(
-        errors.is_empty(),
-        "{} failed: {:?}",
-        errors.len(),
-        errors.first()
-    );
+    all_succeeded(burst(&client).await);
     let added = server.connections() - after_first;
     eprintln!("connections added by the second burst: {added}");
     assert!(
@@ -94,8 +91,7 @@ async fn concurrent_deletes_reuse_connections_and_memory_stays_flat() {
         // The recorded requests would grow by design; only the client's
         // memory is under test.
         server.clear_requests();
-        let errors = burst(&client).await;
-        assert!(errors.is_empty(), "{} failed", errors.len());
+        all_succeeded(burst(&client).await);
         assert_eq!(server.requests().len(), CALLS as usize);
         rss.push(memory());
     }
@@ -136,13 +132,7 @@ async fn ten_percent_503s_are_each_retried_once() {
     })
     .await;
     let client = client(&server);
-    let errors = burst(&client).await;
-    assert!(
-        errors.is_empty(),
-        "{} failed: {:?}",
-        errors.len(),
-        errors.first()
-    );
+    all_succeeded(burst(&client).await);
     let injected = injected.load(Ordering::SeqCst);
     assert_eq!(injected, CALLS as usize / 10);
     assert_eq!(server.requests().len(), CALLS as usize + injected);

@@ -21,26 +21,16 @@ pub fn facade(
 ) -> Result<TokenStream> {
     let mut methods = Vec::new();
     let mut operations = Vec::new();
-    for item in &generated.items {
-        let Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() || !is_client(&imp.self_ty) {
-            continue;
-        }
-        for item in &imp.items {
-            let ImplItem::Fn(f) = item else { continue };
-            if f.sig.asyncness.is_none() {
-                continue;
-            }
-            methods.push(wrap(f)?);
-            let id = f.sig.ident.to_string();
-            let (method, path) = request_line(f).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "the generated method `{id}` does not document its request line \
-                     (\"Sends a `METHOD` request to `PATH`\"); progenitor's output changed"
-                )
-            })?;
-            operations.push(quote!(runtime::Operation { id: #id, method: #method, path: #path }));
-        }
+    for f in client_methods(generated) {
+        methods.push(wrap(f)?);
+        let id = f.sig.ident.to_string();
+        let (method, path) = request_line(f).ok_or_else(|| {
+            anyhow::anyhow!(
+                "the generated method `{id}` does not document its request line \
+                 (\"Sends a `METHOD` request to `PATH`\"); progenitor's output changed"
+            )
+        })?;
+        operations.push(quote!(runtime::Operation { id: #id, method: #method, path: #path }));
     }
     if methods.is_empty() {
         bail!(
@@ -112,23 +102,29 @@ pub fn method_names(generated: &syn::File) -> Vec<String> {
 
 /// Each generated operation: (method name, HTTP method, path template).
 pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for item in &generated.items {
-        let Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() || !is_client(&imp.self_ty) {
-            continue;
-        }
-        for item in &imp.items {
-            let ImplItem::Fn(f) = item else { continue };
-            if f.sig.asyncness.is_none() {
-                continue;
-            }
-            if let Some((method, path)) = request_line(f) {
-                out.push((f.sig.ident.to_string(), method, path));
-            }
-        }
-    }
-    out
+    client_methods(generated)
+        .filter_map(|f| {
+            let (method, path) = request_line(f)?;
+            Some((f.sig.ident.to_string(), method, path))
+        })
+        .collect()
+}
+
+/// The async methods of progenitor's inherent `impl Client` blocks: one per
+/// operation (the trait impls and helpers are not operations).
+fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn::ImplItemFn> {
+    generated
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Impl(imp) if imp.trait_.is_none() && is_client(&imp.self_ty) => Some(imp),
+            _ => None,
+        })
+        .flat_map(|imp| &imp.items)
+        .filter_map(|item| match item {
+            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
+            _ => None,
+        })
 }
 
 /// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
