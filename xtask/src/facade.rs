@@ -92,14 +92,6 @@ pub fn facade(
     })
 }
 
-/// Names of the public operation methods, in the order they are generated.
-pub fn method_names(generated: &syn::File) -> Vec<String> {
-    operations(generated)
-        .into_iter()
-        .map(|(name, _, _)| name)
-        .collect()
-}
-
 /// Each generated operation: (method name, HTTP method, path template).
 pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
     client_methods(generated)

@@ -212,15 +212,12 @@ fn settings() -> progenitor::GenerationSettings {
 /// parameter and response types are the crate's own.
 pub fn generate_mock(doc: &Value, shown: &str) -> Result<TokenStream> {
     let spec = to_openapiv3(doc)?;
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    let result = quietly(|| {
         let mut generator = progenitor::Generator::new(&settings());
         // `crate`: the mock module lives inside the client crate, whose root
         // re-exports `types`, the path the generated code names types by.
         generator.httpmock(&spec, "crate")
-    }));
-    std::panic::set_hook(previous);
+    });
     match result {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(e)) => Err(anyhow!(
@@ -244,20 +241,41 @@ pub fn bare_progenitor(spec: &openapiv3::OpenAPI) -> Result<[TokenStream; 2]> {
 
 /// Runs progenitor, turning a panic into an error carrying the panic message.
 fn run_progenitor(spec: &openapiv3::OpenAPI) -> Result<TokenStream, String> {
-    let previous = std::panic::take_hook();
-    // The default hook would print a backtrace hint to stderr for a panic we
-    // report ourselves.
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(|| {
+    let result = quietly(|| {
         let mut generator = progenitor::Generator::new(&settings());
         generator.generate_tokens(spec)
-    }));
-    std::panic::set_hook(previous);
+    });
     match result {
         Ok(Ok(tokens)) => Ok(tokens),
         Ok(Err(e)) => Err(e.to_string()),
         Err(panic) => Err(panic_message(panic.as_ref())),
     }
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without the default hook's message on stderr: a
+/// panic inside progenitor is reported as an error of ours instead.
+///
+/// The process-wide hook is replaced once, by one that stays silent only on a
+/// thread inside `quietly`: swapping hooks per call would race when the client
+/// and the mock module are generated on two threads at once.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

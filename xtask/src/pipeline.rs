@@ -91,10 +91,6 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let base_url = default_base_url(&doc, &shown)?;
     generate::route_errors_to_runtime(&mut doc);
 
-    let tokens = generate::generate(&doc, &shown).map_err(locate)?;
-    let mut generated = format::parse(tokens, "client")?;
-    format::fill_missing_docs(&mut generated);
-    let api = format::parse(facade::facade(&generated, provider, &base_url)?, "facade")?;
     let info = |field: &str| {
         doc.pointer(&format!("/info/{field}"))
             .and_then(Value::as_str)
@@ -102,9 +98,6 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             .to_string()
     };
     let (spec_title, spec_version) = (info("title"), info("version"));
-    let mut mock = mock::mock(generate::generate_mock(&doc, &shown).map_err(locate)?)?;
-    format::fill_missing_docs(&mut mock);
-
     let from_spec = Origin {
         source: &shown,
         bytes: &loaded.bytes,
@@ -115,19 +108,43 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         bytes: RUNTIME_TEMPLATE.as_bytes(),
         provider: &provider.name,
     };
+
+    // The client and the mock module are two independent progenitor runs over
+    // the same document, each followed by a parse and a format that cost more
+    // than the run itself: on two threads, generation takes as long as the
+    // longer of the two. (proc_macro2 values cannot cross threads, so each
+    // side hands back text.)
+    let (client, mock) = std::thread::scope(|scope| {
+        let mock = std::thread::Builder::new()
+            .name("generate-mock".into())
+            // The main thread's size: deep schemas recurse deeply in typify.
+            .stack_size(8 << 20)
+            .spawn_scoped(scope, || render_mock(&doc, &shown, &from_spec))
+            .map_err(anyhow::Error::from);
+        let client = render_client(&doc, &shown, provider, &base_url, &from_spec);
+        let mock = mock.and_then(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (client, mock)
+    });
+    let client = client.map_err(locate)?;
+    let mock = mock.map_err(locate)?;
+
     let src = format!("{}/src", provider.crate_name);
     let mut files = vec![
         Rendered {
             path: format!("{src}/generated.rs"),
-            contents: format::render(&generated, &from_spec),
+            contents: client.generated,
         },
         Rendered {
             path: format!("{src}/api.rs"),
-            contents: format::render(&api, &from_spec),
+            contents: client.api,
         },
         Rendered {
             path: format!("{src}/mock.rs"),
-            contents: format::render(&mock, &from_spec),
+            contents: mock,
         },
         Rendered {
             path: format!("{src}/runtime.rs"),
@@ -143,22 +160,56 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
                     bytes: &loaded.bytes,
                 },
                 &base_url,
-                &facade::operations(&generated),
+                &client.operations,
                 &crate_version(root, provider),
                 &from_spec,
             ),
         },
     ];
-    files.extend(scaffold::missing(
-        root,
-        provider,
-        &facade::method_names(&generated),
-    )?);
+    let method_names: Vec<String> = client
+        .operations
+        .iter()
+        .map(|(name, _, _)| name.clone())
+        .collect();
+    files.extend(scaffold::missing(root, provider, &method_names)?);
     Ok(Output {
         files,
         operations,
         notes,
     })
+}
+
+/// The client side of generation, formatted.
+struct Client {
+    generated: String,
+    api: String,
+    /// (method name, HTTP method, path template) of each operation.
+    operations: Vec<(String, String, String)>,
+}
+
+fn render_client(
+    doc: &Value,
+    shown: &str,
+    provider: &Provider,
+    base_url: &str,
+    origin: &Origin,
+) -> Result<Client> {
+    let tokens = generate::generate(doc, shown)?;
+    let mut generated = format::parse(tokens, "client")?;
+    format::fill_missing_docs(&mut generated);
+    let api = format::parse(facade::facade(&generated, provider, base_url)?, "facade")?;
+    Ok(Client {
+        operations: facade::operations(&generated),
+        generated: format::render(&generated, origin),
+        api: format::render(&api, origin),
+    })
+}
+
+/// The `mock` module, formatted.
+fn render_mock(doc: &Value, shown: &str, origin: &Origin) -> Result<String> {
+    let mut mock = mock::mock(generate::generate_mock(doc, shown)?)?;
+    format::fill_missing_docs(&mut mock);
+    Ok(format::render(&mock, origin))
 }
 
 /// The crate's version for the README's `[dependencies]` line: `major.minor`
