@@ -31,9 +31,7 @@ fn world() -> &'static World {
             .enable_all()
             .build()
             .unwrap();
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let address = listener.local_addr().unwrap();
         // No retries: one answer per call keeps every input one exchange. The
         // timeout only bounds inputs whose redirects reach a silent socket.
@@ -89,6 +87,21 @@ fn check_bounded(body: &str) {
     );
 }
 
+/// The checks every error of either crate gets: the bodies it keeps are
+/// bounded, and formatting it (`Display`, `Debug`) does not panic.
+macro_rules! check_error {
+    ($krate:ident, $error:expr) => {{
+        let e: $krate::Error = $error;
+        if let Some(api) = e.api_error() {
+            check_bounded(&api.body);
+        }
+        if let $krate::Error::InvalidResponse(invalid) = &e {
+            check_bounded(&invalid.body);
+        }
+        let _ = format!("{e} {e:?}");
+    }};
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&which, answer)) = data.split_first() else {
         return;
@@ -98,33 +111,18 @@ fuzz_target!(|data: &[u8]| {
         let server = serve(&world.listener, answer);
         let call = async {
             if which % 2 == 0 {
-                match world.gcore.iam_delete_api_token_v2(42, 7).await {
-                    Ok(()) => {}
-                    Err(e) => {
-                        if let Some(api) = e.api_error() {
-                            check_bounded(&api.body);
-                        }
-                        let _ = format!("{e} {e:?}");
-                    }
+                if let Err(e) = world.gcore.iam_delete_api_token_v2(42, 7).await {
+                    check_error!(gcore_iam, e);
                 }
             } else {
                 let account = ACCOUNT.parse().unwrap();
                 let token = TOKEN.parse().unwrap();
-                match world
+                let result = world
                     .cloudflare
                     .account_api_tokens_delete_token(&account, &token)
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(e) => {
-                        if let Some(api) = e.api_error() {
-                            check_bounded(&api.body);
-                        }
-                        if let cloudflare_accounts::Error::InvalidResponse(invalid) = &e {
-                            check_bounded(&invalid.body);
-                        }
-                        let _ = format!("{e} {e:?}");
-                    }
+                    .await;
+                if let Err(e) = result {
+                    check_error!(cloudflare_accounts, e);
                 }
             }
         };
