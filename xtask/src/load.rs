@@ -69,7 +69,7 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Value> {
             )
         })?
     } else {
-        serde_norway::from_str(text).map_err(|e| {
+        from_yaml(text).map_err(|e| {
             let advice = yaml_advice(&e.to_string());
             match e.location() {
                 Some(loc) => anyhow::anyhow!(
@@ -88,6 +88,89 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Value> {
         );
     }
     Ok(document)
+}
+
+/// Parses YAML into a [`Value`], integers beyond 64 bits included (see [`Lenient`]).
+fn from_yaml(text: &str) -> Result<Value, serde_norway::Error> {
+    serde_norway::from_str(text).map(|Lenient(v)| v)
+}
+
+/// A [`Value`] that also takes integers beyond 64 bits, which YAML hands over as
+/// 128-bit integers and `serde_json` (without `arbitrary_precision`) refuses,
+/// failing the whole file: `maximum: 99999999999999999999999` is valid. They
+/// become the nearest float, as `serde_json` does when parsing JSON text, and
+/// the normalizer clamps them where they matter. Everything else is what
+/// `Value`'s own visitor does.
+struct Lenient(Value);
+
+impl<'de> serde::Deserialize<'de> for Lenient {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LenientVisitor).map(Lenient)
+    }
+}
+
+struct LenientVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LenientVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(serde_json::Number::from_i128(v).map_or_else(|| self.float(v as f64), Value::Number))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(serde_json::Number::from_u128(v).map_or_else(|| self.float(v as f64), Value::Number))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(self.float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(Lenient(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Lenient(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+impl LenientVisitor {
+    fn float(&self, v: f64) -> Value {
+        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+    }
 }
 
 /// What to do about a YAML (or JSON) error; the parser's own limits get specific advice.
@@ -202,6 +285,16 @@ mod tests {
     fn scalar_document_is_rejected() {
         let err = parse(b"just text", "specs/x.yaml").unwrap_err().to_string();
         assert!(err.contains("is a string, not a mapping"), "{err}");
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_load_as_floats() {
+        let text = b"a: 99999999999999999999999\nb: -9223372036854775809\nc: 18446744073709551615\nd: [1, ~, x]\n";
+        let doc = parse(text, "specs/x.yaml").unwrap();
+        assert_eq!(doc["a"], serde_json::json!(1e23));
+        assert_eq!(doc["b"], serde_json::json!(-9223372036854775809.0));
+        assert_eq!(doc["c"], serde_json::json!(u64::MAX));
+        assert_eq!(doc["d"], serde_json::json!([1, null, "x"]));
     }
 
     #[test]

@@ -144,16 +144,19 @@ fn broken_specs_fail_cleanly_and_touch_nothing() {
             &["specs/gcore-iam.yaml: the file is empty"],
         ),
         (
-            "an unconvertible 3.1 construct",
+            // Valid 3.1 is lowered, never refused (see `normalize`): a broken
+            // schema is what still fails.
+            "a schema that is not a schema",
             |s| {
                 s.replace(
                     "      schema:\n        type: integer\n    TokenID:",
-                    "      schema:\n        type: integer\n        prefixItems: []\n    TokenID:",
+                    "      schema:\n        type: integer\n        not: 3\n    TokenID:",
                 )
             },
             &[
                 "specs/gcore-iam.yaml:",
-                "/components/parameters/ClientID/schema/prefixItems",
+                "/components/parameters/ClientID/schema/not",
+                "must be an object or a boolean",
             ],
         ),
     ];
