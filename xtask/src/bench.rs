@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::{generate, output, pipeline, providers, slice, synthetic};
+use crate::{corpus, generate, output, pipeline, providers, slice, synthetic};
 
 /// One row of the table.
 pub struct Row {
@@ -183,6 +183,8 @@ pub fn run(root: &Path) -> Result<String> {
         ));
     }
 
+    rows.extend(vendor_rows(root)?);
+
     eprintln!("bench: downstream cost (two fresh crates, clean builds)…");
     rows.extend(downstream(root, &scratch.join("downstream"))?);
 
@@ -220,6 +222,137 @@ pub fn run(root: &Path) -> Result<String> {
         ],
     )?;
     Ok(table)
+}
+
+/// The largest real document of the corpus: Cloudflare's published spec.
+pub const VENDOR_SPEC: &str = "tests/vendor-specs/cloudflare-openapi-2024-08-06.json";
+
+/// `cargo xtask bench vendor`: only the figures of [`VENDOR_SPEC`], as a table.
+pub fn vendor(root: &Path) -> Result<String> {
+    Ok(render(&vendor_rows(root)?))
+}
+
+/// Generating [`VENDOR_SPEC`] (best of 3, each in a child process, as
+/// `cargo xtask corpus` does: its peak memory is measured and a runaway run is
+/// stopped) and `cargo check` of its crate with the features and target
+/// directory of `cargo xtask corpus`, the dependencies built first (by
+/// checking a small crate with the same ones). A document that does not
+/// generate yet is reported as failing, not as an error.
+fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
+    eprintln!("bench: the Cloudflare document ({VENDOR_SPEC})…");
+    let document = |path: PathBuf| -> Result<corpus::Document> {
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("spec file name")?
+            .to_string();
+        let stem = file.rsplit_once('.').map_or(file.as_str(), |(s, _)| s);
+        Ok(corpus::Document {
+            name: corpus::provider_name(stem),
+            file: file.clone(),
+            path,
+        })
+    };
+    let warm = document(root.join("specs/gcore-iam.yaml"))?;
+    let big = document(root.join(VENDOR_SPEC))?;
+    let target = corpus::target_dir(root)?;
+    let scratch = target.join("xtask-bench/vendor");
+    corpus::create_scratch(root, &scratch, &[warm.clone(), big.clone()])?;
+    let exe = corpus::copy_of_self(&scratch)?;
+
+    // The small crate first, generated and checked alone: it builds the
+    // dependencies with the same features, so the timed check is the crate's own.
+    if let Err(e) =
+        corpus::generate_in_child(&exe, &scratch, &warm.name, corpus::GENERATION_TIMEOUT)?.result
+    {
+        bail!("{} does not generate: {e}", warm.file);
+    }
+    check_crate(&scratch, &target, &warm.name)?;
+
+    let mut rows = Vec::new();
+    let figure =
+        "generate the Cloudflare document (1,533 operations, 4.2 MB of JSON; the `xtask` profile)";
+    let mut best: Option<corpus::Generation> = None;
+    for _ in 0..3 {
+        let run = corpus::generate_in_child(&exe, &scratch, &big.name, corpus::GENERATION_TIMEOUT)?;
+        if let Err(e) = &run.result {
+            let first = e.lines().next().unwrap_or_default().replace('|', "\\|");
+            rows.push(row(
+                figure,
+                format!(
+                    "fails after {} (peak memory {} MiB): {first}",
+                    secs(run.seconds),
+                    run.peak_kib / 1024
+                ),
+                "—".into(),
+                None,
+                "< 3.5 s",
+                Some(false),
+            ));
+            best = None;
+            break;
+        }
+        if best.as_ref().is_none_or(|b| run.seconds < b.seconds) {
+            best = Some(run);
+        }
+    }
+    let check_figure =
+        "cargo check of the Cloudflare crate (features mock,tracing; dependencies built; 2 cores)";
+    let Some(best) = best else {
+        rows.push(row(
+            check_figure,
+            "not measured: the document does not generate".into(),
+            "—".into(),
+            None,
+            "< 60 s",
+            Some(false),
+        ));
+        return Ok(rows);
+    };
+    rows.push(row(
+        format!("{figure}; peak memory {} MiB", best.peak_kib / 1024),
+        secs(best.seconds),
+        "—".into(),
+        None,
+        "< 3.5 s",
+        Some(best.seconds < 3.5),
+    ));
+    let t = Instant::now();
+    let ok = check_crate(&scratch, &target, &big.name)?;
+    let took = t.elapsed().as_secs_f64();
+    rows.push(row(
+        check_figure,
+        if ok {
+            secs(took)
+        } else {
+            format!("does not compile (after {})", secs(took))
+        },
+        "—".into(),
+        None,
+        "< 60 s",
+        Some(ok && took < 60.0),
+    ));
+    Ok(rows)
+}
+
+/// `cargo check -p NAME --features mock,tracing` in a corpus scratch
+/// workspace; whether it passed.
+fn check_crate(scratch: &Path, target: &Path, name: &str) -> Result<bool> {
+    let status = Command::new(cargo())
+        .args([
+            "check",
+            "--quiet",
+            "-p",
+            name,
+            "--features",
+            corpus::FEATURES,
+        ])
+        .current_dir(scratch)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
+        .status()
+        .with_context(|| format!("cannot run {}", cargo()))?;
+    Ok(status.success())
 }
 
 fn secs(s: f64) -> String {
@@ -368,7 +501,14 @@ impl SynthWorkspace {
             self.root.join("specs/synth.json"),
             serde_json::to_vec(&synthetic::synthetic_spec(size, size))?,
         )?;
-        pipeline::generate_with(&self.root, &[], &pipeline::GenerateOptions { bump: false })?;
+        pipeline::generate_with(
+            &self.root,
+            &[],
+            &pipeline::GenerateOptions {
+                bump: false,
+                ..Default::default()
+            },
+        )?;
         Ok(())
     }
 

@@ -11,6 +11,9 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
 
+use std::collections::BTreeMap;
+
+use crate::lower::Wire;
 use crate::providers::Provider;
 
 /// Builds `api.rs`: the provider's constants and one facade method per operation.
@@ -18,9 +21,11 @@ pub fn facade(
     generated: &syn::File,
     provider: &Provider,
     default_base_url: &str,
+    wire: &BTreeMap<String, Wire>,
 ) -> Result<TokenStream> {
     let mut methods = Vec::new();
     let mut operations = Vec::new();
+    let mut rewired = Vec::new();
     for f in client_methods(generated) {
         methods.push(wrap(f)?);
         let id = f.sig.ident.to_string();
@@ -30,6 +35,12 @@ pub fn facade(
                  (\"Sends a `METHOD` request to `PATH`\"); progenitor's output changed"
             )
         })?;
+        if let Some(change) = wire.get(&format!("{method} {path}")) {
+            rewired.push(match change {
+                Wire::ContentType(media) => quote!(#id => runtime::set_content_type(request, #media),),
+                Wire::Multipart => quote!(#id => runtime::encode_multipart(request),),
+            });
+        }
         operations.push(quote!(runtime::Operation { id: #id, method: #method, path: #path }));
     }
     if methods.is_empty() {
@@ -52,6 +63,11 @@ pub fn facade(
             quote!(Some(runtime::Envelope { success: #success, errors: #errors }))
         }
         None => quote!(None),
+    };
+    let request_arg = if rewired.is_empty() {
+        format_ident!("_request")
+    } else {
+        format_ident!("request")
     };
     let methods_text = quote!(#(#methods)*).to_string();
     let use_types = methods_text.contains("types ::").then(|| {
@@ -83,6 +99,20 @@ pub fn facade(
         /// what traces show instead of the concrete URL.
         #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
         pub(crate) const OPERATIONS: &[runtime::Operation] = &[#(#operations),*];
+
+        /// Changes an operation's request where the spec asks for what
+        /// progenitor cannot build (another `Content-Type`, a multipart form);
+        /// see the notes of `cargo xtask generate`.
+        #[inline]
+        pub(crate) fn rewire(
+            #request_arg: &mut reqwest::Request,
+            operation: &str,
+        ) -> Result<(), String> {
+            match operation {
+                #(#rewired)*
+                _ => Ok(()),
+            }
+        }
 
         // Signatures are copied from progenitor's, lifetimes included.
         #[allow(clippy::needless_lifetimes)]
@@ -152,8 +182,13 @@ fn wrap(f: &syn::ImplItemFn) -> Result<TokenStream> {
     let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
     let generics = &sig.generics;
     let inputs = &sig.inputs;
-    let success = success_type(&sig.output)
+    let mut success = success_type(&sig.output)
         .ok_or_else(|| anyhow::anyhow!("unexpected return type of generated method `{name}`"))?;
+    // A body that is not JSON comes back as progenitor's stream, which the
+    // generated module names through its own import.
+    if matches!(&success, Type::Path(p) if p.path.is_ident("ByteStream")) {
+        success = syn::parse_quote!(::progenitor_client::ByteStream);
+    }
 
     let mut args = Vec::new();
     let mut types = std::collections::BTreeMap::new();

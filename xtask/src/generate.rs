@@ -103,7 +103,7 @@ fn is_success(code: &str) -> bool {
 pub fn generate(doc: &Value, shown: &str) -> Result<TokenStream> {
     let spec = to_openapiv3(doc)?;
     match run_progenitor(&spec) {
-        Ok(tokens) => Ok(tokens),
+        Ok(generated) => Ok(generated),
         Err(whole) => Err(blame_operation(doc).unwrap_or_else(|| {
             anyhow!("{shown}: progenitor could not generate a client: {whole}")
         })),
@@ -237,6 +237,22 @@ pub fn bare_progenitor(spec: &openapiv3::OpenAPI) -> Result<[TokenStream; 2]> {
         progenitor::Generator::new(&settings()).generate_tokens(spec)?,
         progenitor::Generator::new(&settings()).httpmock(spec, "crate")?,
     ])
+}
+
+/// Why progenitor refuses `doc` (the client or the mock module), or `None`
+/// when it generates both. A document that does not even parse as OpenAPI 3.0
+/// is not progenitor's refusal: `None`, and [`generate`] reports it.
+pub fn refusal(doc: &Value) -> Option<String> {
+    let spec = to_openapiv3(doc).ok()?;
+    if let Err(message) = run_progenitor(&spec) {
+        return Some(message);
+    }
+    let mock = quietly(|| progenitor::Generator::new(&settings()).httpmock(&spec, "crate"));
+    match mock {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(panic) => Some(panic_message(panic.as_ref())),
+    }
 }
 
 /// Runs progenitor, turning a panic into an error carrying the panic message.
@@ -378,7 +394,7 @@ pub fn preflight(doc: &Value) -> Result<()> {
 /// Method names that the generated `Client` already has: progenitor's own
 /// constructor and `ClientInfo`/`ClientHooks` methods, and the runtime's
 /// public constructors. An operation with one of these names does not compile.
-const RESERVED_METHODS: [&str; 12] = [
+pub const RESERVED_METHODS: [&str; 12] = [
     "new",
     "new_with_client",
     "api_version",

@@ -11,11 +11,12 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  generate [--no-bump] [PROVIDER...]
+  generate [--no-bump] [--strict] [PROVIDER...]
         regenerate the client crates from specs/ (all, or the named ones), print
         what the spec change since HEAD does to each API, and bump each crate's
-        version as that change requires (--no-bump: leave versions alone)
-  check [PROVIDER...]
+        version as that change requires (--no-bump: leave versions alone; --strict:
+        refuse a spec that needs any lowering, repair or left-out operation)
+  check [--strict] [PROVIDER...]
         regenerate in memory; fail with a diff if the committed code is stale or
         a crate's version is behind its spec change since HEAD
   diff OLD_SPEC NEW_SPEC [--provider P] [--format text|json]
@@ -24,10 +25,20 @@ commands:
   slice --from SPEC --operation ID [--operation ID...] [--out FILE]
         cut SPEC down to the named operations and everything they reference;
         FILE ends in .yaml/.yml or .json (default: YAML on stdout)
-  bench
+  corpus [DIR] [--skip NAME...] [--max-operations N] [--timeout SECS] [--scratch DIR]
+        generate a client crate for every OpenAPI document in DIR (default
+        tests/vendor-specs) in a scratch workspace under the target directory,
+        cargo check them all, and print one row per document; fails if any
+        document does not generate, compile, or compile without warnings
+        (--skip: a document's file name or stem; --max-operations: skip the
+        documents with more operations; --timeout: stop generating a document
+        after SECS, default 120; --scratch DIR: put the scratch workspace there
+        instead of <target>/corpus)
+  bench [vendor]
         run every benchmark (generation, drift check, slicing, compile time,
         downstream cost, client overhead); print the table and write
-        BENCHMARKS.md and benchmarks/generation.svg
+        BENCHMARKS.md and benchmarks/generation.svg (vendor: only the figures of
+        the Cloudflare document in tests/vendor-specs, printed, nothing written)
   help  print this message
 
 Providers are declared in specs/providers.toml. XTASK_ROOT overrides the workspace root.";
@@ -51,6 +62,10 @@ struct Diff {
 }
 
 fn main() -> ExitCode {
+    // `corpus` runs cargo with this binary as the rustc wrapper of its crates.
+    if let Some(log) = std::env::var_os(xtask::corpus::RUSTC_LOG_ENV) {
+        return xtask::corpus::rustc_wrapper(std::path::Path::new(&log));
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = xtask::workspace_root();
     let (command, rest) = match args.split_first() {
@@ -76,18 +91,22 @@ fn main() -> ExitCode {
     let result = match command {
         "generate" => {
             let (flags, names) = split_flags(rest);
-            match flags.as_slice() {
-                [] => run_generate(&root, &names, true),
-                ["--no-bump"] => run_generate(&root, &names, false),
-                _ => return usage(Usage(unknown(&flags, &["--no-bump"]))),
+            let known = ["--no-bump", "--strict"];
+            if flags.iter().any(|f| !known.contains(f)) {
+                return usage(Usage(unknown(&flags, &known)));
             }
+            let options = GenerateOptions {
+                bump: !flags.contains(&"--no-bump"),
+                strict: flags.contains(&"--strict"),
+            };
+            run_generate(&root, &names, &options)
         }
         "check" => {
             let (flags, names) = split_flags(rest);
-            if !flags.is_empty() {
-                return usage(Usage(unknown(&flags, &[])));
+            if flags.iter().any(|f| *f != "--strict") {
+                return usage(Usage(unknown(&flags, &["--strict"])));
             }
-            pipeline::check(&root, &names).map(|check| {
+            pipeline::check_with(&root, &names, !flags.is_empty()).map(|check| {
                 if check.fresh {
                     print!("{}", check.report);
                     ExitCode::SUCCESS
@@ -101,6 +120,30 @@ fn main() -> ExitCode {
             Ok(diff) => run_diff(&root, &diff),
             Err(e) => return usage(e),
         },
+        "corpus" => match parse_corpus(&root, rest) {
+            Ok(options) => xtask::corpus::run(&root, &options).map(|report| {
+                print!("{}", report.text);
+                if report.ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }),
+            Err(e) => return usage(e),
+        },
+        // One document of a corpus run, in a process of its own.
+        "corpus-one" => match rest {
+            [scratch, name] => xtask::corpus::generate_one(std::path::Path::new(scratch), name)
+                .map(|line| {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }),
+            _ => return usage(Usage("corpus-one SCRATCH PROVIDER".into())),
+        },
+        "bench" if rest == ["vendor"] => xtask::bench::vendor(&root).map(|table| {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }),
         "bench" if rest.is_empty() => xtask::bench::run(&root).map(|table| {
             print!("{table}");
             ExitCode::SUCCESS
@@ -160,8 +203,12 @@ fn unknown(flags: &[&str], known: &[&str]) -> String {
     }
 }
 
-fn run_generate(root: &std::path::Path, names: &[String], bump: bool) -> anyhow::Result<ExitCode> {
-    pipeline::generate_with(root, names, &GenerateOptions { bump }).map(|report| {
+fn run_generate(
+    root: &std::path::Path,
+    names: &[String],
+    options: &GenerateOptions,
+) -> anyhow::Result<ExitCode> {
+    pipeline::generate_with(root, names, options).map(|report| {
         print!("{report}");
         ExitCode::SUCCESS
     })
@@ -227,6 +274,51 @@ fn run_diff(root: &std::path::Path, diff: &Diff) -> anyhow::Result<ExitCode> {
         print!("{}", report.to_text());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `corpus [DIR] [--skip NAME]... [--max-operations N] [--timeout SECS] [--scratch DIR]`,
+/// options in any position.
+fn parse_corpus(root: &std::path::Path, args: &[String]) -> Result<xtask::corpus::Options, Usage> {
+    let mut options = xtask::corpus::Options::default();
+    let mut dir = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .cloned()
+                .ok_or_else(|| Usage(format!("{name} needs a value")))
+        };
+        match arg.as_str() {
+            "--skip" => options.skip.push(value("--skip")?),
+            "--max-operations" if options.max_operations.is_none() => {
+                let n = value("--max-operations")?;
+                options.max_operations =
+                    Some(n.parse().map_err(|_| {
+                        Usage(format!("--max-operations {n:?}: expected a number"))
+                    })?);
+            }
+            "--timeout" if options.timeout.is_none() => {
+                let n = value("--timeout")?;
+                let secs: u64 = n
+                    .parse()
+                    .map_err(|_| Usage(format!("--timeout {n:?}: expected seconds")))?;
+                options.timeout = Some(std::time::Duration::from_secs(secs));
+            }
+            "--scratch" if options.scratch.is_none() => {
+                options.scratch = Some(PathBuf::from(value("--scratch")?))
+            }
+            "--max-operations" | "--timeout" | "--scratch" => {
+                return Err(Usage(format!("{arg} given twice")));
+            }
+            flag if flag.starts_with('-') => {
+                return Err(Usage(format!("unknown option {flag:?}")));
+            }
+            _ if dir.is_some() => return Err(Usage("corpus takes one DIR".into())),
+            path => dir = Some(PathBuf::from(path)),
+        }
+    }
+    options.dir = dir.unwrap_or_else(|| root.join(xtask::corpus::DEFAULT_DIR));
+    Ok(options)
 }
 
 /// Arguments of `cargo xtask slice`.

@@ -18,6 +18,8 @@ use syn::{Item, Type};
 /// thousand-operation mock module takes longer to parse than to generate.
 pub fn mock(generated: TokenStream) -> Result<syn::File> {
     let mut file: syn::File = syn::parse2(generated)?;
+    match_each_array_element(&mut file)?;
+    serialize_optional_bodies(&mut file)?;
     let thens: Vec<syn::Ident> = file
         .items
         .iter()
@@ -82,4 +84,133 @@ fn is_then(fields: &syn::Fields) -> bool {
     };
     f.unnamed.len() == 1
         && matches!(&f.unnamed[0].ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Then"))
+}
+
+/// The `When`/`Then` setters of the operations module, for the fixes below.
+fn setters(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ImplItemFn> {
+    file.items
+        .iter_mut()
+        .filter_map(|item| match item {
+            Item::Mod(m) => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|item| match item {
+            Item::Impl(block) => Some(&mut block.items),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|member| match member {
+            syn::ImplItem::Fn(f) => Some(f),
+            _ => None,
+        })
+}
+
+/// Token text without spaces, for matching shapes whatever the spacing.
+fn squeezed(tokens: impl quote::ToTokens) -> String {
+    tokens.to_token_stream().to_string().replace(' ', "")
+}
+
+/// Rewrites every `recv.METHOD(args)` call in a block with `rewrite`.
+struct Calls<'a> {
+    method: &'a str,
+    rewrite: &'a dyn Fn(&syn::ExprMethodCall) -> Option<syn::Expr>,
+}
+
+impl syn::visit_mut::VisitMut for Calls<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr
+            && call.method == self.method
+            && let Some(new) = (self.rewrite)(call)
+        {
+            *expr = new;
+        }
+    }
+}
+
+/// progenitor's `When` setter for an array query parameter calls `to_string()`
+/// on the `Vec`, which does not compile. The client sends an array as the
+/// parameter repeated once per element, so the mock expects each of them.
+fn match_each_array_element(file: &mut syn::File) -> Result<()> {
+    use syn::visit_mut::VisitMut;
+    for f in setters(file) {
+        if !squeezed(&f.sig.generics.where_clause).contains("::std::vec::Vec<") {
+            continue;
+        }
+        let rewrite = |call: &syn::ExprMethodCall| {
+            let [name, value] = [call.args.first()?, call.args.get(1)?];
+            if squeezed(value) != "value.to_string()" {
+                return None;
+            }
+            let receiver = &call.receiver;
+            Some(syn::parse_quote! {
+                value.iter().fold(#receiver, |when, v| when.query_param(#name, v.to_string()))
+            })
+        };
+        Calls {
+            method: "query_param",
+            rewrite: &rewrite,
+        }
+        .visit_block_mut(&mut f.block);
+    }
+    Ok(())
+}
+
+/// A `Then` setter whose body is optional (a response that may have no body,
+/// see [`lower`](crate::lower)) takes `Option<&T>`, which progenitor passes to
+/// `json_body_obj` as if it were a reference.
+fn serialize_optional_bodies(file: &mut syn::File) -> Result<()> {
+    use syn::visit_mut::VisitMut;
+    for f in setters(file) {
+        if !squeezed(&f.sig.inputs).contains("value:Option<") {
+            continue;
+        }
+        let rewrite = |call: &syn::ExprMethodCall| {
+            let value = call.args.first()?;
+            if squeezed(value) != "value" {
+                return None;
+            }
+            let receiver = &call.receiver;
+            Some(syn::parse_quote!(#receiver.json_body_obj(&value)))
+        };
+        Calls {
+            method: "json_body_obj",
+            rewrite: &rewrite,
+        }
+        .visit_block_mut(&mut f.block);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_query_parameters_expect_each_element() {
+        let mut file: syn::File = syn::parse2(quote! {
+            pub mod operations {
+                impl ListWhen {
+                    pub fn ids<'a, T>(self, value: T) -> Self
+                    where
+                        T: Into<Option<&'a ::std::vec::Vec<u64>>>,
+                    {
+                        if let Some(value) = value.into() {
+                            Self(self.0.query_param("ids", value.to_string()))
+                        } else {
+                            Self(self.0.query_param_missing("ids"))
+                        }
+                    }
+                }
+            }
+        })
+        .unwrap();
+        match_each_array_element(&mut file).unwrap();
+        let text = squeezed(&file);
+        assert!(
+            text.contains("value.iter().fold(self.0,|when,v|when.query_param(\"ids\",v.to_string()))"),
+            "{text}"
+        );
+    }
 }

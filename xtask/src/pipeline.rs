@@ -7,6 +7,7 @@
 //! `generate` bumps the crate version it calls for, `check` fails while the
 //! version is behind it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -16,7 +17,11 @@ use crate::changes::{self, SinceHead};
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
-use crate::{customize, facade, generate, load, mock, normalize, readme, scaffold, slice};
+use crate::version;
+use crate::{
+    customize, facade, generate, load, lower, manifest, mock, normalize, readme, salvage, scaffold,
+    slice,
+};
 
 /// The shared runtime, emitted into every crate as `src/runtime.rs`.
 pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
@@ -29,8 +34,18 @@ pub struct Output {
     pub files: Vec<Rendered>,
     /// Operations in the spec.
     pub operations: usize,
-    /// Lossy steps the normalizer took, already formatted.
-    pub notes: Vec<String>,
+    /// What the pipeline lowered or repaired to generate the document.
+    pub notes: Vec<Note>,
+}
+
+/// One lowering or repair the pipeline made, announced to the user.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// A short, stable name for what was done (`request-media-types`,
+    /// `schema:patternProperties`, ...), for counting notes by kind.
+    pub kind: String,
+    /// The note as printed: file and line, JSON pointer, what was done.
+    pub text: String,
 }
 
 /// Runs load → normalize → generate → format for one provider, writing nothing.
@@ -64,16 +79,21 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             e.message
         )
     })?;
-    let mut notes: Vec<String> = normalized
+    let mut notes: Vec<Note> = normalized
         .notes
         .iter()
-        .map(|n| {
-            format!(
+        .map(|n| Note {
+            // The normalizer's pointers end at the keyword it rewrote.
+            kind: format!(
+                "schema:{}",
+                n.pointer.rsplit('/').next().unwrap_or_default()
+            ),
+            text: format!(
                 "{}: at {}: {}",
                 at_line(&n.pointer),
                 display_pointer(&n.pointer),
                 n.message
-            )
+            ),
         })
         .collect();
     // Errors that name a place in the spec get the file and line prepended.
@@ -84,8 +104,21 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let mut doc = normalized.document;
     let entry = format!("[providers.{}]", provider.name);
     for note in customize::apply(&mut doc, &provider.rename, &entry)? {
-        notes.push(format!("{shown}: {note}"));
+        notes.push(Note {
+            kind: "operation-id-derived".into(),
+            text: format!("{shown}: {note}"),
+        });
     }
+    let lowered = lower::lower(&mut doc);
+    notes.extend(lowered.notes.iter().map(|n| Note {
+        kind: n.kind.to_string(),
+        text: format!(
+            "{}: at {}: {}",
+            at_line(&n.pointer),
+            display_pointer(&n.pointer),
+            n.message
+        ),
+    }));
     generate::preflight(&doc).map_err(locate)?;
     let operations = generate::operations(&doc).len();
     let base_url = default_base_url(&doc, &shown)?;
@@ -109,28 +142,29 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         provider: &provider.name,
     };
 
-    // The client and the mock module are two independent progenitor runs over
-    // the same document, each followed by a parse and a format that cost more
-    // than the run itself: on two threads, generation takes as long as the
-    // longer of the two. (proc_macro2 values cannot cross threads, so each
-    // side hands back text.)
-    let (client, mock) = std::thread::scope(|scope| {
-        let mock = std::thread::Builder::new()
-            .name("generate-mock".into())
-            // The main thread's size: deep schemas recurse deeply in typify.
-            .stack_size(8 << 20)
-            .spawn_scoped(scope, || render_mock(&doc, &shown, &from_spec))
-            .map_err(anyhow::Error::from);
-        let client = render_client(&doc, &shown, provider, &base_url, &from_spec);
-        let mock = mock.and_then(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        (client, mock)
-    });
+    if provider.strict && !notes.is_empty() {
+        bail!(strict_refusal(provider, &notes));
+    }
+    let (mut client, mut mock) = render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+    if (client.is_err() || mock.is_err()) && !provider.strict {
+        // Only a failed run pays for the search; what it sets aside is noted.
+        let aside = salvage::salvage(&mut doc);
+        if !aside.is_empty() {
+            notes.extend(aside.iter().map(|a| Note {
+                kind: a.kind.to_string(),
+                text: format!(
+                    "{}: at {}: {}",
+                    at_line(&a.pointer),
+                    display_pointer(&a.pointer),
+                    a.message
+                ),
+            }));
+            (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+        }
+    }
     let client = client.map_err(locate)?;
     let mock = mock.map_err(locate)?;
+    let uses = manifest::Uses::of([client.generated.as_str(), mock.as_str()]);
 
     let src = format!("{}/src", provider.crate_name);
     let mut files = vec![
@@ -166,6 +200,13 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             ),
         },
     ];
+    let manifest_path = format!("{}/Cargo.toml", provider.crate_name);
+    let current = std::fs::read_to_string(root.join(&manifest_path))
+        .unwrap_or_else(|_| scaffold::manifest(provider));
+    files.push(Rendered {
+        contents: manifest::with_dependencies(&current, &uses, &manifest_path)?,
+        path: manifest_path,
+    });
     let method_names: Vec<String> = client
         .operations
         .iter()
@@ -179,6 +220,23 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     })
 }
 
+/// The error `--strict` (or `strict = true`) gives for a spec that needs notes.
+fn strict_refusal(provider: &Provider, notes: &[Note]) -> String {
+    let mut text = format!(
+        "{}: strict mode: the spec generates only with {} lowering(s) or repair(s):\n",
+        provider.spec_display(),
+        notes.len()
+    );
+    for note in notes {
+        text.push_str(&format!("  {}\n", note.text));
+    }
+    text.push_str(&format!(
+        "fix these in the spec, or generate without --strict (and without `strict = true` in [providers.{}])",
+        provider.name
+    ));
+    text
+}
+
 /// The client side of generation, formatted.
 struct Client {
     generated: String,
@@ -187,17 +245,48 @@ struct Client {
     operations: Vec<(String, String, String)>,
 }
 
+/// The client and the mock module are two independent progenitor runs over
+/// the same document, each followed by a parse and a format that cost more
+/// than the run itself: on two threads, generation takes as long as the
+/// longer of the two. (proc_macro2 values cannot cross threads, so each side
+/// hands back text.)
+fn render_both(
+    doc: &Value,
+    shown: &str,
+    provider: &Provider,
+    base_url: &str,
+    wire: &BTreeMap<String, lower::Wire>,
+    origin: &Origin,
+) -> (Result<Client>, Result<String>) {
+    std::thread::scope(|scope| {
+        let mock = std::thread::Builder::new()
+            .name("generate-mock".into())
+            // The main thread's size: deep schemas recurse deeply in typify.
+            .stack_size(8 << 20)
+            .spawn_scoped(scope, || render_mock(doc, shown, origin))
+            .map_err(anyhow::Error::from);
+        let client = render_client(doc, shown, provider, base_url, wire, origin);
+        let mock = mock.and_then(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (client, mock)
+    })
+}
+
 fn render_client(
     doc: &Value,
     shown: &str,
     provider: &Provider,
     base_url: &str,
+    wire: &BTreeMap<String, lower::Wire>,
     origin: &Origin,
 ) -> Result<Client> {
     let tokens = generate::generate(doc, shown)?;
     let mut generated = format::parse(tokens, "client")?;
     format::fill_missing_docs(&mut generated);
-    let api = format::parse(facade::facade(&generated, provider, base_url)?, "facade")?;
+    let api = format::parse(facade::facade(&generated, provider, base_url, wire)?, "facade")?;
     Ok(Client {
         operations: facade::operations(&generated),
         generated: format::render(&generated, origin),
@@ -250,10 +339,20 @@ fn default_base_url(doc: &Value, shown: &str) -> Result<String> {
 
 /// Renders every selected provider; fails before anything is written if any fails.
 pub fn render_all(root: &Path, names: &[String]) -> Result<Vec<(Provider, Output)>> {
+    render_all_with(root, names, false)
+}
+
+/// [`render_all`], with `strict` forcing every provider's `strict` on.
+pub fn render_all_with(
+    root: &Path,
+    names: &[String],
+    strict: bool,
+) -> Result<Vec<(Provider, Output)>> {
     let selected = providers::select(providers::load(root)?, names)?;
     selected
         .into_iter()
-        .map(|p| {
+        .map(|mut p| {
+            p.strict |= strict;
             let out = render(root, &p)?;
             Ok((p, out))
         })
@@ -266,11 +365,16 @@ pub struct GenerateOptions {
     /// Set each crate's version to what the spec change since `HEAD` requires
     /// (off with `--no-bump`, for people who release by hand).
     pub bump: bool,
+    /// Refuse specs that need lowering (`--strict`).
+    pub strict: bool,
 }
 
 impl Default for GenerateOptions {
     fn default() -> Self {
-        GenerateOptions { bump: true }
+        GenerateOptions {
+            bump: true,
+            strict: false,
+        }
     }
 }
 
@@ -282,14 +386,27 @@ pub fn generate(root: &Path, names: &[String]) -> Result<String> {
 /// `cargo xtask generate`: render all, then write what changed, the bumped
 /// manifests included, in one atomic batch. Returns the report.
 pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -> Result<String> {
-    let rendered = render_all(root, names)?;
+    let rendered = render_all_with(root, names, options.strict)?;
     let since: Vec<SinceHead> = rendered
         .iter()
         .map(|(p, _)| changes::since_head(root, p))
         .collect();
     let mut all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
     if options.bump {
-        all.extend(since.iter().filter_map(|s| s.manifest.clone()));
+        // The rendered manifest carries the dependencies; the bump goes on top.
+        for s in &since {
+            let (Some(bumped), Some(required)) = (&s.manifest, &s.required) else {
+                continue;
+            };
+            match all.iter_mut().find(|f| f.path == bumped.path) {
+                Some(rendered) => {
+                    if let Some(contents) = version::set_manifest_version(&rendered.contents, required) {
+                        rendered.contents = contents;
+                    }
+                }
+                None => all.push(bumped.clone()),
+            }
+        }
     }
     let mut written = output::write_all(root, &all)?;
     // A crate's README quotes its version, so a bumped or newly created manifest
@@ -330,7 +447,7 @@ pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -
             provider.crate_name
         ));
         for note in &out.notes {
-            report.push_str(&format!("  note: {note}\n"));
+            report.push_str(&format!("  note: {}\n", note.text));
         }
         report.push_str(&since.text);
         if let (false, Some(required)) = (options.bump, &since.required) {
@@ -353,7 +470,12 @@ pub struct Check {
 
 /// `cargo xtask check`: render all in memory and diff against the workspace.
 pub fn check(root: &Path, names: &[String]) -> Result<Check> {
-    let rendered = render_all(root, names)?;
+    check_with(root, names, false)
+}
+
+/// [`check`], refusing specs that need lowering when `strict`.
+pub fn check_with(root: &Path, names: &[String], strict: bool) -> Result<Check> {
+    let rendered = render_all_with(root, names, strict)?;
     let mut report = String::new();
     let mut diffs = String::new();
     let mut stale_providers = Vec::new();

@@ -40,6 +40,11 @@ pub struct Provider {
     /// the pipeline slices the spec down to them (see [`crate::slice`]).
     #[serde(default)]
     pub operations: Option<Vec<String>>,
+    /// Refuse the spec instead of lowering it: every note (a lowering, a
+    /// repair, an operation left out) becomes an error. `--strict` sets it
+    /// for one run.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// How a credential travels on the wire.

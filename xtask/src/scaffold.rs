@@ -13,16 +13,12 @@ use anyhow::{Context, Result, bail};
 use crate::output::Rendered;
 use crate::providers::Provider;
 
-/// The files that must be created for `provider`, if any (none for a crate that exists).
+/// The files that must be created for `provider`, if any (none for a crate that
+/// exists): `src/lib.rs` and the workspace membership. The manifest is
+/// rendered on every run, by the pipeline.
 pub fn missing(root: &Path, provider: &Provider, operations: &[String]) -> Result<Vec<Rendered>> {
     let dir = &provider.crate_name;
     let mut files = Vec::new();
-    if !root.join(dir).join("Cargo.toml").exists() {
-        files.push(Rendered {
-            path: format!("{dir}/Cargo.toml"),
-            contents: manifest(provider),
-        });
-    }
     if !root.join(dir).join("src/lib.rs").exists() {
         files.push(Rendered {
             path: format!("{dir}/src/lib.rs"),
@@ -72,7 +68,9 @@ fn add_member(manifest: &str, member: &str) -> Result<Option<String>> {
     )))
 }
 
-fn manifest(p: &Provider) -> String {
+/// A new crate's manifest, before [`manifest`](crate::manifest) adds what its
+/// generated code needs.
+pub fn manifest(p: &Provider) -> String {
     format!(
         r#"[package]
 name = "{name}"

@@ -502,8 +502,10 @@ impl ClientHooks<Runtime> for generated::Client {
     async fn pre<E>(
         &self,
         request: &mut reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        crate::api::rewire(request, info.operation_id)
+            .map_err(progenitor_client::Error::InvalidRequest)?;
         let settings = &self.inner().0;
         let headers = request.headers_mut();
         // progenitor sends the spec's `info.version` as `api-version`; the vendors'
@@ -528,6 +530,76 @@ impl ClientHooks<Runtime> for generated::Client {
     }
 }
 
+/// Sends the body progenitor built under the media type the spec declares
+/// (an image, XML, ...): progenitor labels every raw body
+/// `application/octet-stream`.
+#[allow(dead_code)] // Only crates with such an operation call it.
+pub(crate) fn set_content_type(
+    request: &mut reqwest::Request,
+    media_type: &'static str,
+) -> Result<(), String> {
+    request.headers_mut().insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static(media_type),
+    );
+    Ok(())
+}
+
+/// Re-encodes the JSON object progenitor built as `multipart/form-data`: one
+/// part per field (one per element of an array), strings as they are and
+/// other values as JSON; `null` fields are left out. The body stays in memory,
+/// so the request can still be retried.
+#[allow(dead_code)] // Only crates with such an operation call it.
+pub(crate) fn encode_multipart(request: &mut reqwest::Request) -> Result<(), String> {
+    let Some(json) = request.body().and_then(reqwest::Body::as_bytes) else {
+        return Ok(());
+    };
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(json)
+        .map_err(|e| format!("a multipart form must be a JSON object of fields: {e}"))?;
+    let boundary = format!(
+        "form-boundary-{:016x}{:016x}",
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish(),
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    );
+    let mut body = Vec::new();
+    for (name, value) in &fields {
+        let values: Vec<&serde_json::Value> = match value {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            serde_json::Value::Null => Vec::new(),
+            other => vec![other],
+        };
+        // WHATWG's multipart encoding: quotes and line breaks in a field name
+        // are percent-encoded so that they cannot end the header.
+        let name = name
+            .replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A");
+        for value in values {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            match value {
+                serde_json::Value::String(text) => body.extend_from_slice(text.as_bytes()),
+                other => body.extend_from_slice(other.to_string().as_bytes()),
+            }
+            body.extend_from_slice(b"\r\n");
+        }
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let content_type = HeaderValue::try_from(format!("multipart/form-data; boundary={boundary}"))
+        .map_err(|e| e.to_string())?;
+    request
+        .headers_mut()
+        .insert(reqwest::header::CONTENT_TYPE, content_type);
+    *request.body_mut() = Some(reqwest::Body::from(body));
+    Ok(())
+}
+
 /// Sends a request with retries, then reads the final response's body (bounded)
 /// so that the whole exchange happens within the attempt's timeout and span.
 async fn send(
@@ -538,6 +610,11 @@ async fn send(
     let settings = &client.inner().0;
     let policy = &settings.retry;
     let mut retry = 0;
+    // progenitor asks for JSON exactly when the operation decodes a JSON body.
+    let decodes_json = request
+        .headers()
+        .get(reqwest::header::ACCEPT)
+        .is_some_and(|v| v.as_bytes() == b"application/json");
     loop {
         trace.attempt(retry + 1);
         // The semaphore is never closed, so acquiring only waits.
@@ -559,7 +636,7 @@ async fn send(
             }
             _ => {
                 let result = match result {
-                    Ok(response) => buffer(response).await,
+                    Ok(response) => buffer(response, decodes_json).await,
                     Err(e) => Err(e),
                 };
                 drop(slot);
@@ -653,12 +730,15 @@ struct ErrorBody {
 ///
 /// For providers with an envelope, a 2xx body that says `success: false` (or
 /// is not an envelope at all) is re-labelled as a failure.
-async fn buffer(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+async fn buffer(
+    mut response: reqwest::Response,
+    decodes_json: bool,
+) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     // Nothing to read or check (a 204 is the usual answer to a DELETE): hand
     // the response on as it is, which spares rebuilding it on every call.
     let empty = matches!(status.as_u16(), 204 | 304) || response.content_length() == Some(0);
-    if empty && !(status.is_success() && PROVIDER.envelope.is_some()) {
+    if empty && !(status.is_success() && (PROVIDER.envelope.is_some() || decodes_json)) {
         return Ok(response);
     }
     let limit = if status.is_success() {
@@ -687,6 +767,11 @@ async fn buffer(mut response: reqwest::Response) -> reqwest::Result<reqwest::Res
                 break;
             }
         }
+    }
+    // An operation whose success comes with a body or without one (200 and
+    // 204) decodes one nullable type: JSON `null` stands for the missing body.
+    if body.is_empty() && status.is_success() && decodes_json && PROVIDER.envelope.is_none() {
+        body.extend_from_slice(b"null");
     }
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());

@@ -1,0 +1,905 @@
+//! Lower step: operation shapes progenitor cannot express → shapes it can.
+//!
+//! Runs after [`customize`](crate::customize) (every operation has an
+//! operationId) and before [`preflight`](crate::generate::preflight). Every
+//! valid OpenAPI document must generate, so where progenitor would panic or
+//! refuse, the in-memory document is rewritten into the closest thing it
+//! accepts, and each rewrite is announced as a [`Lowering`] that names the
+//! place. The vendor's file is never touched. Four seams:
+//!
+//! - **names**: operationIds whose methods collide with each other or with the
+//!   client's own methods get a numbered suffix;
+//! - **path parameters**: a template variable nobody declared becomes a
+//!   required string parameter; a path parameter not marked required is;
+//! - **request bodies**: one media type is sent (JSON first), a body without a
+//!   schema is any JSON value and may be left out, and media types progenitor
+//!   cannot send are sent as raw bytes under their own `Content-Type`;
+//! - **responses**: success responses that differ become one type (a `oneOf`
+//!   of their bodies, nullable when one of them has no body).
+//!
+//! What the runtime must do for a lowering at run time (send the vendor's
+//! `Content-Type`, encode a multipart form) is recorded in [`Wire`], which the
+//! facade turns into code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use crate::generate::{METHODS, RESERVED_METHODS, escape_pointer, method_name};
+
+/// One rewrite of the in-memory document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lowering {
+    /// Stable name of the rewrite, for counting (`request-media-types`, ...).
+    pub kind: &'static str,
+    /// JSON pointer into the document as published.
+    pub pointer: String,
+    /// What was done, in the user's terms.
+    pub message: String,
+}
+
+/// How an operation's request must differ on the wire from what progenitor
+/// sends for the lowered document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire {
+    /// progenitor sends the body as `application/octet-stream`; send it under
+    /// this media type instead.
+    ContentType(String),
+    /// progenitor serializes the body as JSON; send its fields as
+    /// `multipart/form-data` instead.
+    Multipart,
+}
+
+/// The result of lowering one document.
+#[derive(Debug, Default)]
+pub struct Lowered {
+    /// The rewrites, in document order.
+    pub notes: Vec<Lowering>,
+    /// `"METHOD /path"` → what the runtime must change on the wire (keyed by
+    /// route, which the facade reads back from each generated method's docs).
+    pub wire: BTreeMap<String, Wire>,
+}
+
+impl Lowered {
+    fn note(&mut self, kind: &'static str, pointer: String, message: impl Into<String>) {
+        self.notes.push(Lowering {
+            kind,
+            pointer,
+            message: message.into(),
+        });
+    }
+}
+
+/// Lowers every operation of `doc` in place.
+pub fn lower(doc: &mut Value) -> Lowered {
+    let mut out = Lowered::default();
+    distinct_schema_names(doc, &mut out);
+    let components = doc.get("components").cloned().unwrap_or(Value::Null);
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return out;
+    };
+    let mut methods: BTreeSet<String> = RESERVED_METHODS.iter().map(|m| m.to_string()).collect();
+    let mut ids = BTreeSet::new();
+    for (path, item) in paths.iter_mut() {
+        let item_at = format!("/paths/{}", escape_pointer(path));
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        let shared_params = item.get("parameters").cloned();
+        for method in METHODS {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let at = format!("{item_at}/{method}");
+            unique_id(op, &at, &mut ids, &mut methods, &mut out);
+            path_parameters(
+                &components,
+                path,
+                shared_params.as_ref(),
+                op,
+                &at,
+                &mut out,
+            );
+            parameter_schemas(&components, op, &at, &mut out);
+            if let Some(wire) = request_body(&components, op, &at, &mut out) {
+                out.wire
+                    .insert(format!("{} {path}", method.to_ascii_uppercase()), wire);
+            }
+            responses(&components, op, &at, &mut out);
+        }
+        // Path-level parameters are merged into each operation above.
+        if let Some(Value::Array(params)) = item.get_mut("parameters") {
+            for param in params.iter_mut() {
+                if let Some(p) = param.as_object_mut()
+                    && p.get("in").and_then(Value::as_str) == Some("path")
+                {
+                    p.insert("required".into(), Value::Bool(true));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The Rust type name a component schema gets (typify's PascalCase).
+fn type_name(schema: &str) -> String {
+    use heck::ToUpperCamelCase;
+    schema
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+        .to_upper_camel_case()
+}
+
+/// Component schemas whose names differ only in case or punctuation (`ID`
+/// and `id`) would become two Rust types of one name: the later ones are
+/// renamed, and every `$ref` to them follows.
+fn distinct_schema_names(doc: &mut Value, out: &mut Lowered) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    // typify's impls call `Default::default()` unqualified inside the types
+    // module, where a type of that name would shadow the trait.
+    let mut taken: BTreeSet<String> = ["Default".to_string()].into();
+    let mut renames = BTreeMap::new();
+    for name in schemas.keys() {
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while !taken.insert(type_name(&candidate)) {
+            n += 1;
+            candidate = format!("{name}_{n}");
+        }
+        if candidate != *name {
+            renames.insert(name.clone(), candidate);
+        }
+    }
+    if renames.is_empty() {
+        return;
+    }
+    let old = std::mem::take(schemas);
+    for (name, schema) in old {
+        let key = renames.get(&name).cloned().unwrap_or(name);
+        schemas.insert(key, schema);
+    }
+    let targets: BTreeMap<String, String> = renames
+        .iter()
+        .map(|(from, to)| {
+            (
+                format!("#/components/schemas/{}", escape_pointer(from)),
+                format!("#/components/schemas/{}", escape_pointer(to)),
+            )
+        })
+        .collect();
+    // Iterative: nesting depth is only bounded by the loader.
+    let mut stack = vec![&mut *doc];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    match child {
+                        Value::String(reference) if key == "$ref" => {
+                            if let Some(to) = targets.get(reference.as_str()) {
+                                *reference = to.clone();
+                            }
+                        }
+                        Value::Object(_) | Value::Array(_) => stack.push(child),
+                        _ => {}
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+    for (from, to) in renames {
+        out.note(
+            "schema-renamed",
+            format!("/components/schemas/{}", escape_pointer(&from)),
+            format!(
+                "the schema {from:?} would be the Rust type `{}`, which an earlier schema or a trait the generated code uses already is; generated as `{}`",
+                type_name(&from),
+                type_name(&to)
+            ),
+        );
+    }
+}
+
+/// Makes the operation's method name unique.
+fn unique_id(
+    op: &mut Map<String, Value>,
+    at: &str,
+    ids: &mut BTreeSet<String>,
+    methods: &mut BTreeSet<String>,
+    out: &mut Lowered,
+) {
+    let id = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut candidate = id.clone();
+    let mut n = 1;
+    while ids.contains(&candidate) || methods.contains(&method_name(&candidate)) {
+        n += 1;
+        candidate = format!("{id}_{n}");
+    }
+    if candidate != id {
+        let clash = if ids.contains(&id) {
+            format!("operationId {id:?} is used more than once")
+        } else {
+            format!(
+                "operationId {id:?} becomes the method `{}`, which another operation or the client already has",
+                method_name(&id)
+            )
+        };
+        out.note(
+            "operation-renamed",
+            format!("{at}/operationId"),
+            format!(
+                "{clash}; generated as {candidate:?} (method `{}`); pin a name under the provider's `rename`",
+                method_name(&candidate)
+            ),
+        );
+        op.insert("operationId".into(), Value::String(candidate.clone()));
+    }
+    methods.insert(method_name(&candidate));
+    ids.insert(candidate);
+}
+
+/// Follows `$ref`s within the components (at most a few hops); `None` for a
+/// reference to nothing, which preflight reports.
+fn resolve<'a>(components: &'a Value, mut value: &'a Value) -> Option<&'a Value> {
+    for _ in 0..32 {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+            return Some(value);
+        };
+        let rest = reference.strip_prefix("#/components/")?;
+        value = components.pointer(&format!("/{rest}"))?;
+    }
+    None
+}
+
+/// The `{name}`s of a path template, ignoring malformed braces (preflight
+/// reports those).
+fn template_variables(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        out.push(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// Template variables with no parameter become required strings; path
+/// parameters are made required (progenitor asserts it, and a path cannot
+/// leave a segment out).
+fn path_parameters(
+    components: &Value,
+    path: &str,
+    shared: Option<&Value>,
+    op: &mut Map<String, Value>,
+    at: &str,
+    out: &mut Lowered,
+) {
+    let mut declared = BTreeSet::new();
+    let lists = [shared, op.get("parameters")];
+    for list in lists.into_iter().flatten() {
+        for param in list.as_array().into_iter().flatten() {
+            if let Some(p) = resolve(components, param)
+                && p.get("in").and_then(Value::as_str) == Some("path")
+                && let Some(name) = p.get("name").and_then(Value::as_str)
+            {
+                declared.insert(name.to_string());
+            }
+        }
+    }
+    let params = op
+        .entry("parameters")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(params) = params.as_array_mut() else {
+        return;
+    };
+    for (i, param) in params.iter_mut().enumerate() {
+        let Some(p) = param.as_object_mut() else {
+            continue;
+        };
+        if p.get("in").and_then(Value::as_str) == Some("path")
+            && p.get("required") != Some(&Value::Bool(true))
+        {
+            p.insert("required".into(), Value::Bool(true));
+            out.note(
+                "path-parameter-required",
+                format!("{at}/parameters/{i}/required"),
+                "a path parameter must be required; generated as required",
+            );
+        }
+    }
+    for variable in template_variables(path) {
+        if variable.is_empty() || declared.contains(variable) {
+            continue;
+        }
+        params.push(json!({
+            "name": variable,
+            "in": "path",
+            "required": true,
+            "schema": {"type": "string"},
+        }));
+        declared.insert(variable.to_string());
+        out.note(
+            "path-parameter-added",
+            at.to_string(),
+            format!(
+                "the path template has `{{{variable}}}` but the operation declares no such parameter; \
+                 generated as a required string parameter `{variable}`"
+            ),
+        );
+    }
+    if params.is_empty() {
+        op.remove("parameters");
+    }
+}
+
+/// A parameter described by `content` instead of `schema` takes the schema of
+/// its (first) media type: progenitor reads only `schema`.
+fn parameter_schemas(
+    components: &Value,
+    op: &mut Map<String, Value>,
+    at: &str,
+    out: &mut Lowered,
+) {
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for (i, param) in params.iter_mut().enumerate() {
+        let Some(resolved) = resolve(components, param) else {
+            continue;
+        };
+        if resolved.get("schema").is_some() || resolved.get("content").is_none() {
+            continue;
+        }
+        let mut inlined = resolved.clone();
+        let Some(map) = inlined.as_object_mut() else {
+            continue;
+        };
+        let schema = map
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| c.values().next())
+            .and_then(|m| m.get("schema"))
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "string"}));
+        map.remove("content");
+        map.insert("schema".into(), schema);
+        *param = inlined;
+        out.note(
+            "parameter-content",
+            format!("{at}/parameters/{i}"),
+            "a parameter described by `content` is generated from that content's schema",
+        );
+    }
+}
+
+/// How well progenitor sends a request media type: lower is preferred.
+fn request_rank(media: &str) -> u8 {
+    match essence(media).as_str() {
+        "application/json" => 0,
+        m if is_json(m) => 1,
+        "application/x-www-form-urlencoded" => 2,
+        "multipart/form-data" => 3,
+        "application/octet-stream" => 4,
+        "text/plain" => 5,
+        _ => 6,
+    }
+}
+
+/// The media type without parameters, lower-cased.
+fn essence(media: &str) -> String {
+    media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// JSON and its structured-syntax variants (`application/problem+json`, ...).
+fn is_json(essence: &str) -> bool {
+    essence == "application/json" || essence.ends_with("+json") || essence == "*/*"
+}
+
+/// Rewrites the request body into one progenitor can send; returns what the
+/// runtime must change on the wire.
+fn request_body(
+    components: &Value,
+    op: &mut Map<String, Value>,
+    at: &str,
+    out: &mut Lowered,
+) -> Option<Wire> {
+    let body_at = format!("{at}/requestBody");
+    let body = resolve(components, op.get("requestBody")?)?.clone();
+    let content = body.get("content").and_then(Value::as_object);
+    let Some(content) = content.filter(|c| !c.is_empty()) else {
+        op.remove("requestBody");
+        return None;
+    };
+    let (media, media_type) = content
+        .iter()
+        .min_by_key(|(m, _)| request_rank(m))
+        .map(|(m, v)| (m.clone(), v.clone()))?;
+    let mut notes = Vec::new();
+    if content.len() > 1 {
+        let others: Vec<&str> = content
+            .keys()
+            .filter(|m| **m != media)
+            .map(String::as_str)
+            .collect();
+        notes.push((
+            "request-media-types",
+            format!("{body_at}/content"),
+            format!(
+                "the request body offers several media types; the client sends {media} (left out: {})",
+                others.join(", ")
+            ),
+        ));
+    }
+    let media_at = format!("{body_at}/content/{}", escape_pointer(&media));
+    let mut schema = media_type.get("schema").cloned();
+    let mut required = body.get("required") == Some(&Value::Bool(true));
+    let essence = essence(&media);
+    let (sent, wire) = match essence.as_str() {
+        m if is_json(m) => {
+            if m != "application/json" {
+                notes.push((
+                    "request-media-json",
+                    media_at.clone(),
+                    format!("{media} is sent as application/json"),
+                ));
+            }
+            ("application/json", None)
+        }
+        "application/x-www-form-urlencoded" => ("application/x-www-form-urlencoded", None),
+        "multipart/form-data" => {
+            notes.push((
+                "request-multipart",
+                media_at.clone(),
+                "multipart/form-data: the method takes the form's fields as a typed body and \
+                 sends each as a part (strings as text, other values as JSON)"
+                    .to_string(),
+            ));
+            ("application/json", Some(Wire::Multipart))
+        }
+        "text/plain" | "text/x-markdown" => {
+            let plain = json!({"type": "string"});
+            if schema.as_ref().and_then(|s| resolve(components, s)) != Some(&plain) {
+                notes.push((
+                    "request-text-schema",
+                    media_at.clone(),
+                    format!("a {essence} body is sent as a plain string"),
+                ));
+                schema = Some(plain);
+            }
+            (essence.as_str(), None)
+        }
+        other => {
+            let binary = json!({"type": "string", "format": "binary"});
+            if other != "application/octet-stream" {
+                notes.push((
+                    "request-raw-body",
+                    media_at.clone(),
+                    format!("a {media} body is taken as raw bytes and sent with `Content-Type: {media}`"),
+                ));
+            }
+            let binary_already =
+                schema.as_ref().and_then(|s| resolve(components, s)) == Some(&binary);
+            if !binary_already {
+                if other == "application/octet-stream" {
+                    notes.push((
+                        "request-raw-body",
+                        media_at.clone(),
+                        "an application/octet-stream body is taken as raw bytes".to_string(),
+                    ));
+                }
+                schema = Some(binary);
+            }
+            let wire = (other != "application/octet-stream").then(|| Wire::ContentType(media.clone()));
+            ("application/octet-stream", wire)
+        }
+    };
+    if schema.is_none() {
+        schema = Some(json!({}));
+        let optional = if required {
+            required = false;
+            " and may be left out"
+        } else {
+            ""
+        };
+        notes.push((
+            "request-body-untyped",
+            media_at.clone(),
+            format!("the request body has no schema: it is any JSON value{optional}"),
+        ));
+    }
+    // Encodings only describe multipart and form parts; progenitor refuses them.
+    let dropped_encoding = media_type
+        .get("encoding")
+        .and_then(Value::as_object)
+        .is_some_and(|e| !e.is_empty())
+        && sent != "application/octet-stream";
+    if dropped_encoding && !matches!(wire, Some(Wire::Multipart)) {
+        notes.push((
+            "request-encoding",
+            format!("{media_at}/encoding"),
+            "dropped `encoding`: the generator encodes every field the default way".to_string(),
+        ));
+    }
+    if notes.is_empty() && op.get("requestBody").and_then(|b| b.get("$ref")).is_some() {
+        return None;
+    }
+    if notes.is_empty() && sent == media.as_str() {
+        return wire;
+    }
+    let mut lowered = Map::new();
+    if let Some(description) = body.get("description") {
+        lowered.insert("description".into(), description.clone());
+    }
+    lowered.insert("required".into(), Value::Bool(required));
+    lowered.insert(
+        "content".into(),
+        json!({ sent: { "schema": schema.unwrap_or_else(|| json!({})) } }),
+    );
+    op.insert("requestBody".into(), Value::Object(lowered));
+    for (kind, pointer, message) in notes {
+        out.note(kind, pointer, message);
+    }
+    wire
+}
+
+/// What a success response carries, as progenitor sees it.
+#[derive(Clone, PartialEq)]
+enum Body {
+    /// No content: `ResponseValue<()>`.
+    Empty,
+    /// A JSON body with this schema.
+    Json(Value),
+    /// Any other content: a byte stream.
+    Raw,
+}
+
+/// progenitor's success statuses: what it folds into the method's return type.
+fn is_success(code: &str) -> bool {
+    code.starts_with('2') || code == "101" || code == "default"
+}
+
+/// Rewrites success responses so that they share one shape.
+fn responses(components: &Value, op: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let has_2xx = responses.keys().any(|c| c.starts_with('2'));
+    let mut bodies: Vec<(String, Body)> = Vec::new();
+    let mut changed = BTreeSet::new();
+    for (code, response) in responses.iter_mut() {
+        if !is_success(code) || (code == "default" && has_2xx) {
+            continue;
+        }
+        let response_at = format!("{at}/responses/{}", escape_pointer(code));
+        let Some(resolved) = resolve(components, response) else {
+            continue;
+        };
+        let content = resolved
+            .get("content")
+            .and_then(Value::as_object)
+            .filter(|c| !c.is_empty());
+        let body = match content {
+            None => Body::Empty,
+            Some(content) => {
+                let json_media = content
+                    .iter()
+                    .filter(|(m, _)| is_json(&essence(m)))
+                    .min_by_key(|(m, _)| request_rank(m));
+                match json_media {
+                    None => Body::Raw,
+                    Some((media, media_type)) => {
+                        let exact = essence(media) == "application/json";
+                        let has_encoding = media_type
+                            .get("encoding")
+                            .and_then(Value::as_object)
+                            .is_some_and(|e| !e.is_empty());
+                        let schema = media_type.get("schema").cloned();
+                        if schema.is_none() {
+                            out.note(
+                                "response-untyped",
+                                format!("{response_at}/content/{}", escape_pointer(media)),
+                                "the response body has no schema: it is decoded as any JSON value",
+                            );
+                        }
+                        if !exact {
+                            out.note(
+                                "response-media-json",
+                                format!("{response_at}/content/{}", escape_pointer(media)),
+                                format!("a {media} body is decoded as JSON"),
+                            );
+                        }
+                        if schema.is_none() || !exact || has_encoding || content.len() > 1 {
+                            changed.insert(code.clone());
+                        }
+                        Body::Json(schema.unwrap_or_else(|| json!({})))
+                    }
+                }
+            }
+        };
+        bodies.push((code.clone(), body));
+    }
+    let mut distinct: Vec<&Body> = Vec::new();
+    for (_, body) in &bodies {
+        if !distinct.contains(&body) {
+            distinct.push(body);
+        }
+    }
+    let json: Vec<&Value> = distinct
+        .iter()
+        .filter_map(|b| match b {
+            Body::Json(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let shared = if distinct.len() <= 1 {
+        None
+    } else if json.is_empty() {
+        // Empty and raw bodies: a byte stream reads both.
+        Some(Body::Raw)
+    } else {
+        let mut union = if json.len() == 1 {
+            json[0].clone()
+        } else {
+            json!({ "oneOf": json })
+        };
+        if distinct.contains(&&Body::Empty) {
+            union = match union {
+                Value::Object(mut map) if !map.contains_key("$ref") && json.len() > 1 => {
+                    map.insert("nullable".into(), Value::Bool(true));
+                    Value::Object(map)
+                }
+                other => json!({"allOf": [other], "nullable": true}),
+            };
+        }
+        Some(Body::Json(union))
+    };
+    if let Some(shared) = &shared {
+        let statuses: Vec<String> = bodies
+            .iter()
+            .map(|(code, body)| {
+                let what = match body {
+                    Body::Empty => "no body",
+                    Body::Json(_) => "JSON",
+                    Body::Raw => "other content",
+                };
+                format!("{code} ({what})")
+            })
+            .collect();
+        let how = match shared {
+            Body::Raw => "the method returns the body as a byte stream for every one of them",
+            _ if distinct.contains(&&Body::Empty) => {
+                "the method returns one type for all of them, `None` for a response without a body"
+            }
+            _ => "the method returns one type for all of them (one variant per body)",
+        };
+        let dropped_raw = matches!(shared, Body::Json(_)) && distinct.contains(&&Body::Raw);
+        out.note(
+            "responses-merged",
+            format!("{at}/responses"),
+            format!(
+                "the success responses differ: {}; {how}{}",
+                statuses.join(", "),
+                if dropped_raw {
+                    "; bodies that are not JSON fail to decode"
+                } else {
+                    ""
+                }
+            ),
+        );
+        for (code, _) in &bodies {
+            changed.insert(code.clone());
+        }
+    }
+    for code in changed {
+        let Some(response) = responses.get_mut(&code) else {
+            continue;
+        };
+        let Some(mut resolved) = resolve(components, response).cloned() else {
+            continue;
+        };
+        let body = match &shared {
+            Some(body) => body.clone(),
+            None => bodies
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, b)| b.clone())
+                .unwrap_or(Body::Empty),
+        };
+        let content = match body {
+            Body::Empty => None,
+            Body::Json(schema) => Some(json!({"application/json": {"schema": schema}})),
+            Body::Raw => Some(json!({"application/octet-stream": {}})),
+        };
+        if let Some(map) = resolved.as_object_mut() {
+            map.remove("content");
+            if let Some(content) = content {
+                map.insert("content".into(), content);
+            }
+            map.entry("description").or_insert_with(|| json!(""));
+        }
+        *response = resolved;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(doc: &Value, path: &str, method: &str) -> Value {
+        doc["paths"][path][method].clone()
+    }
+
+    #[test]
+    fn schemas_that_would_share_a_type_name_are_renamed() {
+        let mut doc = json!({
+            "paths": {"/a": {"get": {"operationId": "g", "responses": {"200": {"description": "",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/id"}}}}}}}},
+            "components": {"schemas": {"ID": {"type": "integer"}, "id": {"type": "string"},
+                "list": {"type": "array", "items": {"$ref": "#/components/schemas/id"}}}}});
+        let out = lower(&mut doc);
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        assert_eq!(schemas.keys().collect::<Vec<_>>(), ["ID", "id_2", "list"]);
+        assert_eq!(
+            doc["components"]["schemas"]["list"]["items"]["$ref"],
+            "#/components/schemas/id_2"
+        );
+        assert_eq!(
+            op(&doc, "/a", "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/id_2"
+        );
+        assert_eq!(out.notes[0].kind, "schema-renamed");
+        assert_eq!(out.notes[0].pointer, "/components/schemas/id");
+    }
+
+    #[test]
+    fn colliding_and_reserved_names_get_suffixes() {
+        let mut doc = json!({"paths": {
+            "/a": {"get": {"operationId": "getThing"}, "post": {"operationId": "get-thing"}},
+            "/b": {"get": {"operationId": "new"}, "put": {"operationId": "getThing"}}}});
+        let out = lower(&mut doc);
+        assert_eq!(op(&doc, "/a", "get")["operationId"], "getThing");
+        assert_eq!(op(&doc, "/a", "post")["operationId"], "get-thing_2");
+        assert_eq!(op(&doc, "/b", "get")["operationId"], "new_2");
+        // `getThing_2` would be `get_thing_2`, which `get-thing_2` already is.
+        assert_eq!(op(&doc, "/b", "put")["operationId"], "getThing_3");
+        assert_eq!(out.notes.len(), 3);
+        assert!(out.notes.iter().all(|n| n.kind == "operation-renamed"));
+        assert_eq!(out.notes[0].pointer, "/paths/~1a/post/operationId");
+    }
+
+    #[test]
+    fn undeclared_template_variables_become_string_parameters() {
+        let mut doc = json!({"paths": {"/a/{id}/{other}": {
+            "parameters": [{"name": "id", "in": "path", "schema": {"type": "integer"}}],
+            "get": {"operationId": "g"}}}});
+        let out = lower(&mut doc);
+        let params = op(&doc, "/a/{id}/{other}", "get")["parameters"].clone();
+        assert_eq!(
+            params,
+            json!([{"name": "other", "in": "path", "required": true, "schema": {"type": "string"}}])
+        );
+        assert_eq!(
+            doc["paths"]["/a/{id}/{other}"]["parameters"][0]["required"],
+            true
+        );
+        assert_eq!(out.notes[0].kind, "path-parameter-added");
+    }
+
+    #[test]
+    fn json_is_preferred_and_the_rest_named() {
+        let mut doc = json!({"paths": {"/a": {"post": {"operationId": "p", "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                "application/json": {"schema": {"$ref": "#/components/schemas/T"}}}}}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            op(&doc, "/a", "post")["requestBody"]["content"],
+            json!({"application/json": {"schema": {"$ref": "#/components/schemas/T"}}})
+        );
+        assert_eq!(out.notes[0].kind, "request-media-types");
+        assert!(
+            out.notes[0]
+                .message
+                .contains("left out: application/x-www-form-urlencoded")
+        );
+    }
+
+    #[test]
+    fn a_required_body_without_schema_is_optional_json() {
+        let mut doc = json!({"paths": {"/a": {"delete": {"operationId": "d", "requestBody": {
+            "required": true, "content": {"application/json": {}}}}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            op(&doc, "/a", "delete")["requestBody"],
+            json!({"required": false, "content": {"application/json": {"schema": {}}}})
+        );
+        assert!(out.notes[0].message.contains("may be left out"));
+    }
+
+    #[test]
+    fn other_media_types_travel_as_raw_bytes_under_their_own_type() {
+        let mut doc = json!({"paths": {"/a": {"put": {"operationId": "up", "requestBody": {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            op(&doc, "/a", "put")["requestBody"]["content"],
+            json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
+        );
+        assert_eq!(out.wire["PUT /a"], Wire::ContentType("image/png".into()));
+    }
+
+    #[test]
+    fn multipart_is_a_typed_body_sent_as_a_form() {
+        let mut doc = json!({"paths": {"/a": {"post": {"operationId": "up", "requestBody": {
+            "content": {"multipart/form-data": {"schema": {"type": "object"},
+                "encoding": {"file": {"contentType": "image/png"}}}}}}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            op(&doc, "/a", "post")["requestBody"]["content"],
+            json!({"application/json": {"schema": {"type": "object"}}})
+        );
+        assert_eq!(out.wire["POST /a"], Wire::Multipart);
+    }
+
+    #[test]
+    fn a_body_and_no_body_become_nullable() {
+        let mut doc = json!({"paths": {"/a": {"put": {"operationId": "u", "responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/T"}}}},
+            "204": {"description": "none"},
+            "404": {"description": "no"}}}}}});
+        let out = lower(&mut doc);
+        let schema = json!({"allOf": [{"$ref": "#/components/schemas/T"}], "nullable": true});
+        let responses = op(&doc, "/a", "put")["responses"].clone();
+        assert_eq!(
+            responses["200"]["content"]["application/json"]["schema"],
+            schema
+        );
+        assert_eq!(
+            responses["204"]["content"]["application/json"]["schema"],
+            schema
+        );
+        assert_eq!(responses["404"], json!({"description": "no"}));
+        assert_eq!(out.notes[0].kind, "responses-merged");
+    }
+
+    #[test]
+    fn two_bodies_become_one_of() {
+        let mut doc = json!({"paths": {"/a": {"post": {"operationId": "p", "responses": {
+            "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}},
+            "202": {"description": "later", "content": {"application/json": {"schema": {"type": "integer"}}}}}}}}});
+        lower(&mut doc);
+        assert_eq!(
+            op(&doc, "/a", "post")["responses"]["202"]["content"]["application/json"]["schema"],
+            json!({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+        );
+    }
+
+    #[test]
+    fn identical_responses_are_left_alone() {
+        let original = json!({"paths": {"/a": {"get": {"operationId": "g", "responses": {
+            "200": {"$ref": "#/components/responses/R"},
+            "201": {"$ref": "#/components/responses/R"}}}}},
+            "components": {"responses": {"R": {"description": "r",
+                "content": {"application/json": {"schema": {"type": "string"}}}}}}});
+        let mut doc = original.clone();
+        let out = lower(&mut doc);
+        assert_eq!(doc, original);
+        assert!(out.notes.is_empty());
+    }
+}

@@ -1,0 +1,215 @@
+//! Salvage step: when progenitor still refuses a lowered document, find the
+//! few pieces it refuses and set them aside, so that the rest generates.
+//!
+//! Runs only after a failed generation, so a document progenitor accepts pays
+//! nothing for it. Two kinds of piece, tried in this order:
+//!
+//! - a **component schema** typify cannot turn into a type becomes any JSON
+//!   value (`{}`): references to it keep resolving, and the operations that
+//!   use it keep their methods;
+//! - an **operation** progenitor cannot generate is left out of the client,
+//!   and listed with its reason in the report and the crate's README.
+//!
+//! Each culprit is found by bisection, assuming that setting more pieces aside
+//! never makes a document fail: `O(k log n)` progenitor runs for `k` culprits
+//! among `n` pieces.
+
+use serde_json::{Map, Value, json};
+
+use crate::generate::{self, METHODS, escape_pointer};
+
+/// One piece set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// `schema-untyped` or `operation-skipped`.
+    pub kind: &'static str,
+    /// JSON pointer of the piece.
+    pub pointer: String,
+    /// The operationId, for a skipped operation.
+    pub operation: Option<String>,
+    /// What was done and progenitor's reason.
+    pub message: String,
+}
+
+/// Most culprits looked for before giving up: a document with more than this
+/// many pieces progenitor refuses needs a lowering, not a bisection.
+const MAX_CULPRITS: usize = 64;
+
+/// Sets aside what progenitor refuses in `doc`; empty when it refuses nothing
+/// (or something no piece explains, which [`generate::generate`] then reports).
+pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
+    let mut out = Vec::new();
+    if generate::refusal(doc).is_none() {
+        return out;
+    }
+    // Component schemas first: a broken one makes every operation fail, and
+    // would otherwise be blamed on each of them.
+    let schemas: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|s| s.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut untyped = Vec::new();
+    let components_only = |doc: &Value, aside: &[String]| {
+        let mut trial = doc.clone();
+        if let Some(paths) = trial.get_mut("paths").and_then(Value::as_object_mut) {
+            paths.clear();
+        }
+        untype(&mut trial, aside);
+        generate::refusal(&trial)
+    };
+    while untyped.len() < MAX_CULPRITS {
+        let Some(reason) = components_only(doc, &untyped) else {
+            break;
+        };
+        let rest: Vec<String> = schemas
+            .iter()
+            .filter(|s| !untyped.contains(*s))
+            .cloned()
+            .collect();
+        let Some(culprit) = bisect(&rest, |prefix| {
+            let mut aside = untyped.clone();
+            aside.extend_from_slice(prefix);
+            components_only(doc, &aside).is_none()
+        }) else {
+            break;
+        };
+        out.push(SetAside {
+            kind: "schema-untyped",
+            pointer: format!("/components/schemas/{}", escape_pointer(&culprit)),
+            operation: None,
+            message: format!(
+                "the generator cannot make a type of this schema ({reason}); it is any JSON value"
+            ),
+        });
+        untyped.push(culprit);
+    }
+    untype(doc, &untyped);
+
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    while skipped.len() < MAX_CULPRITS {
+        let Some(reason) = generate::refusal(doc) else {
+            break;
+        };
+        let operations: Vec<(String, String)> = generate::operations(doc)
+            .into_iter()
+            .map(|(path, method, _)| (path.to_string(), method.to_string()))
+            .collect();
+        let Some((path, method)) = bisect(&operations, |prefix| {
+            let mut trial = doc.clone();
+            remove_operations(&mut trial, prefix);
+            generate::refusal(&trial).is_none()
+        }) else {
+            break;
+        };
+        let id = doc["paths"][&path][&method]["operationId"]
+            .as_str()
+            .unwrap_or("(no operationId)")
+            .to_string();
+        remove_operations(doc, std::slice::from_ref(&(path.clone(), method.clone())));
+        out.push(SetAside {
+            kind: "operation-skipped",
+            pointer: format!("/paths/{}/{method}", escape_pointer(&path)),
+            operation: Some(id.clone()),
+            message: format!(
+                "operation {id} ({} {path}) is left out of the client: {reason}",
+                method.to_ascii_uppercase()
+            ),
+        });
+        skipped.push((path, method));
+    }
+    out
+}
+
+/// The first item whose addition to the set-aside prefix makes `passes` true:
+/// the smallest `k` with `passes(&items[..k])`, returning `items[k - 1]`.
+fn bisect<T: Clone>(items: &[T], passes: impl Fn(&[T]) -> bool) -> Option<T> {
+    if items.is_empty() || !passes(items) {
+        return None;
+    }
+    let (mut low, mut high) = (0, items.len());
+    // Invariant: passes(items[..high]); !passes(items[..low]) (for low = 0,
+    // because the caller only bisects a document that fails).
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if passes(&items[..mid]) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    Some(items[high - 1].clone())
+}
+
+/// Replaces the named component schemas with `{}` (any JSON value), keeping
+/// their descriptions.
+fn untype(doc: &mut Value, names: &[String]) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for name in names {
+        if let Some(schema) = schemas.get_mut(name) {
+            let mut any = Map::new();
+            if let Some(description) = schema.get("description") {
+                any.insert("description".into(), description.clone());
+            }
+            *schema = json!(any);
+        }
+    }
+}
+
+/// Removes operations, and path items left with none.
+fn remove_operations(doc: &mut Value, operations: &[(String, String)]) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, method) in operations {
+        if let Some(item) = paths.get_mut(path).and_then(Value::as_object_mut) {
+            item.remove(method);
+            if !METHODS.iter().any(|m| item.contains_key(*m)) {
+                paths.remove(path);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bisect_finds_the_first_item_that_makes_it_pass() {
+        let items: Vec<u32> = (0..100).collect();
+        // Passes once item 37 is set aside.
+        assert_eq!(bisect(&items, |p| p.contains(&37)), Some(37));
+        assert_eq!(bisect(&items, |p| p.contains(&0)), Some(0));
+        assert_eq!(bisect(&items, |p| p.contains(&99)), Some(99));
+        assert_eq!(bisect(&items, |_| false), None);
+    }
+
+    #[test]
+    fn an_operation_progenitor_refuses_is_left_out() {
+        // A path parameter with a `content` schema of an unsupported style:
+        // progenitor's `assert!` on path parameters that are not required.
+        let mut doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/ok": {"get": {"operationId": "ok", "responses": {"204": {"description": "ok"}}}},
+                "/bad/{x}": {"get": {"operationId": "bad",
+                    "parameters": [{"name": "x", "in": "path", "required": false, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "ok"}}}}
+            }
+        });
+        let aside = salvage(&mut doc);
+        assert_eq!(aside.len(), 1, "{aside:?}");
+        assert_eq!(aside[0].kind, "operation-skipped");
+        assert_eq!(aside[0].operation.as_deref(), Some("bad"));
+        assert!(doc["paths"].get("/bad/{x}").is_none());
+        assert!(doc["paths"].get("/ok").is_some());
+        assert!(generate::refusal(&doc).is_none());
+    }
+}
