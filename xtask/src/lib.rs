@@ -32,14 +32,43 @@ pub mod slice;
 pub mod synthetic;
 pub mod version;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The workspace root: `$XTASK_ROOT` when set (tests point it at a scratch
-/// copy), else the parent of the xtask crate.
+/// The workspace root, found when the xtask runs, not when it was built (the
+/// binary may have been built in another checkout sharing a target directory):
+///
+/// 1. `$XTASK_ROOT` when set (tests point it at a scratch copy);
+/// 2. else the workspace above `$CARGO_MANIFEST_DIR`, which `cargo run` (and so
+///    `cargo xtask`) sets to the xtask crate of the checkout it runs in;
+/// 3. else the first directory up from the current one whose `Cargo.toml` has a
+///    `[workspace]` and which has a `specs/providers.toml`;
+/// 4. else the current directory, where the missing registry is then reported.
 pub fn workspace_root() -> PathBuf {
     if let Some(root) = std::env::var_os("XTASK_ROOT") {
         return PathBuf::from(root);
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let cwd = std::env::current_dir().ok();
+    manifest
+        .iter()
+        .chain(cwd.iter())
+        .find_map(|start| find_root(start))
+        .or(cwd)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The first of `start` and its ancestors that is this workspace's root.
+fn find_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| is_root(dir))
+        .map(Path::to_path_buf)
+}
+
+fn is_root(dir: &Path) -> bool {
+    dir.join("specs/providers.toml").is_file()
+        && std::fs::read_to_string(dir.join("Cargo.toml"))
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .is_some_and(|manifest| manifest.contains_key("workspace"))
 }
