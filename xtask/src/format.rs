@@ -49,12 +49,17 @@ pub fn render(file: &syn::File, origin: &Origin) -> String {
     format!("{}{}", header(origin), prettyplease::unparse(file))
 }
 
-/// Gives every public item and field without docs a short generated doc comment.
+/// The docs of progenitor's output, made ready for rustdoc: the docs it has
+/// are [sanitized](crate::prose::sanitize_docs) (they carry the vendor's
+/// descriptions, whose code blocks must not become doctests), then every public
+/// item and field without docs gets a short generated doc comment.
 ///
 /// Schemas without a `description` produce undocumented types, and the crates
 /// deny missing docs; a doc that names the schema still tells the reader where
-/// to look.
+/// to look. The pipeline runs this on each progenitor file before anything
+/// reads its docs (the facade copies the methods' docs from the result).
 pub fn fill_missing_docs(file: &mut syn::File) {
+    crate::prose::sanitize_docs(file);
     DocFiller.visit_file_mut(file);
 }
 

@@ -12,6 +12,9 @@
 //! the generated API; [`changes`] runs it for `cargo xtask diff` and, against
 //! the committed spec, for `generate` and `check`, which also keep the crate's
 //! [`version`] in step with the verdict.
+//!
+//! Vendor descriptions reach rustdoc and the READMEs only through [`prose`],
+//! which turns their code blocks into `text` so that no doctest comes from a spec.
 
 pub mod bench;
 pub mod changes;
@@ -24,6 +27,7 @@ pub mod mock;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+pub mod prose;
 pub mod providers;
 pub mod readme;
 pub mod report;

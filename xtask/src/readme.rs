@@ -2,6 +2,7 @@
 //! environment variables and the spec version it names never drift from the code.
 
 use crate::format::Origin;
+use crate::prose;
 use crate::providers::Provider;
 
 /// What the README says about where the crate came from.
@@ -15,6 +16,11 @@ pub struct Spec<'a> {
 }
 
 /// The README of one client crate, with the `@generated` header as an HTML comment.
+///
+/// The README is compiled as a doctest, so text from the spec (its title and
+/// version, the operations' paths, the base URL) goes through
+/// [`prose::inline`]: it cannot open a code block. Only the generator's own
+/// examples are Rust.
 pub fn readme(
     provider: &Provider,
     spec: &Spec,
@@ -38,7 +44,8 @@ pub fn readme(
         .unwrap_or("…");
     let mut ops = String::new();
     for (name, method, path) in operations {
-        ops.push_str(&format!("| [`Client::{name}`] | `{method} {path}` |\n"));
+        let request = prose::inline(&format!("{method} {path}"));
+        ops.push_str(&format!("| [`Client::{name}`] | `{request}` |\n"));
     }
     let mut links = String::new();
     for (name, _, _) in operations {
@@ -137,8 +144,10 @@ MIT OR Apache-2.0.
 {links}"#,
         comment = comment.join("\n"),
         title = provider.title,
-        spec_title = spec.title,
-        version = spec.version,
+        // Text from the spec, each placed inside a line: one line each.
+        spec_title = prose::inline(spec.title),
+        version = prose::inline(spec.version),
+        base_url = prose::inline(base_url),
         spec_file = provider.spec_display(),
         key_env = auth.env,
         url_env = provider.base_url_env,
