@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use workspace_tests::{Reply, TestServer};
+use workspace_tests::{Reply, TestServer, copy_dir};
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -49,23 +49,6 @@ fn gcore_spec_is_kept_exactly_as_published() {
     let body_end = body_start + page[body_start..].find("````").unwrap();
     let spec = std::fs::read_to_string(repo().join("specs/gcore-iam.yaml")).unwrap();
     assert_eq!(spec, &page[body_start..body_end]);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == ".git" {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A spec change is detected by the drift check, and after `generate` the crate

@@ -111,6 +111,17 @@ impl VisitMut for DocFiller {
             );
             for v in &mut e.variants {
                 add_doc(&mut v.attrs, format!("The `{}` variant.", v.ident));
+                // A struct-like variant's fields are as public as the enum
+                // (`missing_docs` asks for them; tuple fields it does not).
+                for field in v.fields.iter_mut() {
+                    if let Some(name) = &field.ident {
+                        let text = format!(
+                            "The `{}` property.",
+                            name.to_string().trim_start_matches("r#")
+                        );
+                        add_doc(&mut field.attrs, text);
+                    }
+                }
             }
         }
         syn::visit_mut::visit_item_enum_mut(self, e);

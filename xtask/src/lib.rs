@@ -15,6 +15,7 @@
 //!
 //! Vendor descriptions reach rustdoc and the READMEs only through [`prose`],
 //! which turns their code blocks into `text` so that no doctest comes from a spec.
+//!
 
 pub mod bench;
 pub mod changes;
@@ -23,6 +24,8 @@ pub mod facade;
 pub mod format;
 pub mod generate;
 pub mod load;
+pub mod lower;
+pub mod manifest;
 pub mod mock;
 pub mod normalize;
 pub mod output;
@@ -31,6 +34,7 @@ pub mod prose;
 pub mod providers;
 pub mod readme;
 pub mod report;
+pub mod salvage;
 pub mod scaffold;
 pub mod slice;
 pub mod synthetic;

@@ -74,6 +74,7 @@ impl Lowered {
 pub fn lower(doc: &mut Value) -> Lowered {
     let mut out = Lowered::default();
     distinct_schema_names(doc, &mut out);
+    narrowed_enums(doc, &mut out);
     let components = doc.get("components").cloned().unwrap_or(Value::Null);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return out;
@@ -202,6 +203,59 @@ fn distinct_schema_names(doc: &mut Value, out: &mut Lowered) {
                 type_name(&to)
             ),
         );
+    }
+}
+
+/// Schema shapes typify mishandles, lowered wherever they stand.
+///
+/// `{enum: [a], allOf: [{$ref: AnEnum}]}` (one value of a named enum, as
+/// Discord writes its tags) makes typify hit `unreachable!`. The local `enum`
+/// already says which values are allowed, so the references, which only name
+/// the wider type, are dropped.
+fn narrowed_enums(doc: &mut Value, out: &mut Lowered) {
+    let mut stack: Vec<(String, &mut Value)> = vec![(String::new(), doc)];
+    while let Some((at, value)) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                let narrows = matches!(map.get("enum"), Some(Value::Array(_)))
+                    && matches!(map.get("allOf"), Some(Value::Array(all))
+                        if !all.is_empty() && all.iter().all(|b| {
+                            b.as_object().is_some_and(|b| b.len() == 1 && b.contains_key("$ref"))
+                        }));
+                // Bounds that bound nothing make typify emit `len < 0`
+                // checks, which rustc warns about; dropping them changes nothing.
+                for bound in ["minLength", "minItems", "minProperties"] {
+                    if map.get(bound).and_then(Value::as_u64) == Some(0) {
+                        map.remove(bound);
+                    }
+                }
+                if narrows {
+                    map.remove("allOf");
+                    out.note(
+                        "enum-narrowed",
+                        format!("{at}/allOf"),
+                        "an `enum` narrowed by `allOf` references: the enum's own values are kept, the references dropped",
+                    );
+                }
+                for (key, child) in map.iter_mut() {
+                    // Examples and extensions hold data, not schemas.
+                    if key == "example" || key == "examples" || key.starts_with("x-") {
+                        continue;
+                    }
+                    if child.is_object() || child.is_array() {
+                        stack.push((format!("{at}/{}", escape_pointer(key)), child));
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    if child.is_object() || child.is_array() {
+                        stack.push((format!("{at}/{i}"), child));
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -490,7 +544,7 @@ fn request_body(
                 notes.push((
                     "request-raw-body",
                     media_at.clone(),
-                    format!("a {media} body is taken as raw bytes and sent with `Content-Type: {media}`"),
+                    format!("the {media} body is taken as raw bytes and sent with `Content-Type: {media}`"),
                 ));
             }
             let binary_already =
@@ -765,6 +819,24 @@ mod tests {
         );
         assert_eq!(out.notes[0].kind, "schema-renamed");
         assert_eq!(out.notes[0].pointer, "/components/schemas/id");
+    }
+
+    #[test]
+    fn an_enum_narrowing_a_referenced_enum_keeps_its_values() {
+        let mut doc = json!({"components": {"schemas": {"Tag": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["user"], "allOf": [{"$ref": "#/components/schemas/Kinds"}]}}}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            doc["components"]["schemas"]["Tag"]["properties"]["type"],
+            json!({"type": "string", "enum": ["user"]})
+        );
+        let mut doc = json!({"components": {"schemas": {"S": {"type": "string", "minLength": 0, "maxLength": 4}}}});
+        lower(&mut doc);
+        assert_eq!(doc["components"]["schemas"]["S"], json!({"type": "string", "maxLength": 4}));
+        assert_eq!(
+            out.notes[0].pointer,
+            "/components/schemas/Tag/properties/type/allOf"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use syn::{Item, Type};
 /// thousand-operation mock module takes longer to parse than to generate.
 pub fn mock(generated: TokenStream) -> Result<syn::File> {
     let mut file: syn::File = syn::parse2(generated)?;
-    match_each_array_element(&mut file)?;
+    match_query_values_as_sent(&mut file)?;
     serialize_optional_bodies(&mut file)?;
     let thens: Vec<syn::Ident> = file
         .items
@@ -129,30 +129,58 @@ impl syn::visit_mut::VisitMut for Calls<'_> {
     }
 }
 
-/// progenitor's `When` setter for an array query parameter calls `to_string()`
-/// on the `Vec`, which does not compile. The client sends an array as the
-/// parameter repeated once per element, so the mock expects each of them.
-fn match_each_array_element(file: &mut syn::File) -> Result<()> {
+/// progenitor's `When` setters match a query parameter on `value.to_string()`,
+/// which does not compile for an array or for a type without `Display` (an
+/// untagged union, an integer enum), and for a date gives other text than the
+/// client sends. The client serializes query values with serde and repeats an
+/// array's parameter once per element; the mock expects the same.
+fn match_query_values_as_sent(file: &mut syn::File) -> Result<()> {
     use syn::visit_mut::VisitMut;
+    let mut rewrote = false;
     for f in setters(file) {
-        if !squeezed(&f.sig.generics.where_clause).contains("::std::vec::Vec<") {
-            continue;
-        }
+        let array = squeezed(&f.sig.generics.where_clause).contains("::std::vec::Vec<");
         let rewrite = |call: &syn::ExprMethodCall| {
             let [name, value] = [call.args.first()?, call.args.get(1)?];
             if squeezed(value) != "value.to_string()" {
                 return None;
             }
             let receiver = &call.receiver;
-            Some(syn::parse_quote! {
-                value.iter().fold(#receiver, |when, v| when.query_param(#name, v.to_string()))
+            Some(if array {
+                syn::parse_quote! {
+                    value.iter().fold(#receiver, |when, v| when.query_param(#name, query_text(v)))
+                }
+            } else {
+                syn::parse_quote!(#receiver.query_param(#name, query_text(&value)))
             })
         };
+        let before = squeezed(&f.block);
         Calls {
             method: "query_param",
             rewrite: &rewrite,
         }
         .visit_block_mut(&mut f.block);
+        rewrote |= squeezed(&f.block) != before;
+    }
+    if rewrote {
+        let helper: Item = syn::parse_quote! {
+            /// A query value as the client sends it: serde's text for it.
+            fn query_text<T: ::serde::Serialize + ?Sized>(value: &T) -> String {
+                match ::serde_json::to_value(value) {
+                    Ok(::serde_json::Value::String(text)) => text,
+                    Ok(other) => other.to_string(),
+                    Err(_) => String::new(),
+                }
+            }
+        };
+        for item in &mut file.items {
+            if let Item::Mod(m) = item
+                && m.ident == "operations"
+                && let Some((_, items)) = m.content.as_mut()
+            {
+                items.push(helper);
+                break;
+            }
+        }
     }
     Ok(())
 }
@@ -206,10 +234,11 @@ mod tests {
             }
         })
         .unwrap();
-        match_each_array_element(&mut file).unwrap();
+        match_query_values_as_sent(&mut file).unwrap();
         let text = squeezed(&file);
         assert!(
-            text.contains("value.iter().fold(self.0,|when,v|when.query_param(\"ids\",v.to_string()))"),
+            text.contains("value.iter().fold(self.0,|when,v|when.query_param(\"ids\",query_text(v)))")
+                && text.contains("fnquery_text"),
             "{text}"
         );
     }

@@ -31,6 +31,9 @@ struct Case {
     stderr: Vec<String>,
     #[serde(default)]
     generated: Vec<String>,
+    /// Fragments of the report's notes, for a document that is lowered.
+    #[serde(default)]
+    notes: Vec<String>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -39,7 +42,7 @@ fn corpus_dir() -> PathBuf {
 
 /// Runs `xtask generate` on `root`, killing it (and failing) past [`DEADLINE`].
 /// Output goes to files, so a chatty child cannot block on a full pipe.
-fn generate(root: &Path, what: &str) -> (ExitStatus, String) {
+fn generate(root: &Path, what: &str) -> (ExitStatus, String, String) {
     let stdout = std::fs::File::create(root.join("stdout")).unwrap();
     let stderr = std::fs::File::create(root.join("stderr")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -62,8 +65,10 @@ fn generate(root: &Path, what: &str) -> (ExitStatus, String) {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let stderr = String::from_utf8_lossy(&std::fs::read(root.join("stderr")).unwrap()).into_owned();
-    (status, stderr)
+    let read = |name: &str| {
+        String::from_utf8_lossy(&std::fs::read(root.join(name)).unwrap()).into_owned()
+    };
+    (status, read("stdout"), read("stderr"))
 }
 
 /// A valid 3.0 document padded with schemas to just over 50 MB.
@@ -108,7 +113,7 @@ fn run(name: &str, case: &Case) {
         _ => panic!("{name}: a case needs `file` or a known `generate`"),
     }
     let before = hashes(dir.path());
-    let (status, stderr) = generate(dir.path(), name);
+    let (status, stdout, stderr) = generate(dir.path(), name);
     assert!(!stderr.contains("panicked"), "{name}: {stderr}");
     match case.outcome.as_str() {
         "error" => {
@@ -144,6 +149,12 @@ fn run(name: &str, case: &Case) {
                 assert!(
                     code.contains(needle.as_str()),
                     "{name}: expected {needle:?} in the generated code"
+                );
+            }
+            for needle in &case.notes {
+                assert!(
+                    stdout.contains(needle.as_str()),
+                    "{name}: expected the note {needle:?} in: {stdout}"
                 );
             }
         }
