@@ -16,9 +16,11 @@
 //! Vendor descriptions reach rustdoc and the READMEs only through [`prose`],
 //! which turns their code blocks into `text` so that no doctest comes from a spec.
 //!
+//! [`corpus`] runs real vendor documents through the pipeline and `cargo check`.
 
 pub mod bench;
 pub mod changes;
+pub mod corpus;
 pub mod customize;
 pub mod facade;
 pub mod format;
