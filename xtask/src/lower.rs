@@ -229,6 +229,7 @@ fn narrowed_enums(doc: &mut Value, out: &mut Lowered) {
                         map.remove(bound);
                     }
                 }
+                retype_enum(map, &at, out);
                 if narrows {
                     map.remove("allOf");
                     out.note(
@@ -256,6 +257,48 @@ fn narrowed_enums(doc: &mut Value, out: &mut Lowered) {
             }
             _ => {}
         }
+    }
+}
+
+/// `{type: string, enum: [false, true, 0, 1]}` (Gcore's billing filters) is
+/// refused by typify. The values travel as text anyway, so they are written
+/// as the strings they are sent as; an enum whose values cannot be its type
+/// at all is dropped.
+fn retype_enum(map: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
+    let Some(kind) = map.get("type").and_then(Value::as_str).map(str::to_string) else {
+        return;
+    };
+    let Some(Value::Array(values)) = map.get_mut("enum") else {
+        return;
+    };
+    let fits = |v: &Value| match kind.as_str() {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        _ => true,
+    };
+    if values.iter().all(|v| fits(v) || v.is_null()) {
+        return;
+    }
+    if kind == "string" {
+        for v in values.iter_mut() {
+            if !v.is_string() && !v.is_null() {
+                *v = Value::String(v.to_string());
+            }
+        }
+        out.note(
+            "enum-values-retyped",
+            format!("{at}/enum"),
+            "enum values that are not strings in a string schema are taken as the text they are sent as",
+        );
+    } else {
+        map.remove("enum");
+        out.note(
+            "enum-dropped",
+            format!("{at}/enum"),
+            format!("enum values that are not of the schema's type `{kind}`: the enum is dropped, any {kind} is accepted"),
+        );
     }
 }
 
@@ -837,6 +880,20 @@ mod tests {
             out.notes[0].pointer,
             "/components/schemas/Tag/properties/type/allOf"
         );
+    }
+
+    #[test]
+    fn enum_values_follow_the_schema_type() {
+        let mut doc = json!({"components": {"schemas": {
+            "S": {"type": "string", "enum": [false, true, 0, 1, "x"]},
+            "I": {"type": "integer", "enum": ["a", 1]}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            doc["components"]["schemas"]["S"]["enum"],
+            json!(["false", "true", "0", "1", "x"])
+        );
+        assert!(doc["components"]["schemas"]["I"].get("enum").is_none());
+        assert_eq!(out.notes.len(), 2);
     }
 
     #[test]

@@ -146,9 +146,17 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         bail!(strict_refusal(provider, &notes));
     }
     let (mut client, mut mock) = render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+    let mut left_out = Vec::new();
     if (client.is_err() || mock.is_err()) && !provider.strict {
         // Only a failed run pays for the search; what it sets aside is noted.
         let aside = salvage::salvage(&mut doc);
+        left_out.extend(aside.iter().filter_map(|a| {
+            a.operation.as_ref().map(|(id, route)| readme::LeftOut {
+                operation_id: id.clone(),
+                route: route.clone(),
+                reason: a.reason.clone(),
+            })
+        }));
         if !aside.is_empty() {
             notes.extend(aside.iter().map(|a| Note {
                 kind: a.kind.to_string(),
@@ -195,6 +203,7 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
                 },
                 &base_url,
                 &client.operations,
+                &left_out,
                 &crate_version(root, provider),
                 &from_spec,
             ),

@@ -15,17 +15,28 @@ pub struct Spec<'a> {
     pub bytes: &'a [u8],
 }
 
+/// An operation of the document that got no method, and why.
+pub struct LeftOut {
+    /// Its operationId.
+    pub operation_id: String,
+    /// `METHOD /path`.
+    pub route: String,
+    /// progenitor's reason.
+    pub reason: String,
+}
+
 /// The README of one client crate, with the `@generated` header as an HTML comment.
 ///
 /// The README is compiled as a doctest, so text from the spec (its title and
-/// version, the operations' paths, the base URL) goes through
-/// [`prose::inline`]: it cannot open a code block. Only the generator's own
-/// examples are Rust.
+/// version, the operations' paths, the base URL, why an operation was left
+/// out) goes through [`prose::inline`]: it cannot open a code block. Only the
+/// generator's own examples are Rust.
 pub fn readme(
     provider: &Provider,
     spec: &Spec,
     base_url: &str,
     operations: &[(String, String, String)],
+    left_out: &[LeftOut],
     crate_version: &str,
     origin: &Origin,
 ) -> String {
@@ -52,6 +63,21 @@ pub fn readme(
         links.push_str(&format!(
             "[`Client::{name}`]: https://docs.rs/{krate}/latest/{lib}/struct.Client.html#method.{name}\n"
         ));
+    }
+    let mut left = String::new();
+    if !left_out.is_empty() {
+        left.push_str(
+            "\nThe generator could not make methods of these operations of the document \
+             (`cargo xtask generate` reports the same):\n\n| operation | request | why |\n|---|---|---|\n",
+        );
+        for op in left_out {
+            left.push_str(&format!(
+                "| `{}` | `{}` | {} |\n",
+                prose::inline(&op.operation_id).replace('`', "'"),
+                prose::inline(&op.route).replace('`', "'"),
+                prose::inline(&op.reason).replace('|', "\\|")
+            ));
+        }
     }
     let auth = &provider.auth;
     format!(
@@ -95,7 +121,7 @@ connect timeout, retries, backoff, concurrency, default headers, or your own
 
 | method | request |
 |---|---|
-{ops}
+{ops}{left}
 ## Environment variables
 
 | variable | meaning |

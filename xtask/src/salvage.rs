@@ -25,8 +25,10 @@ pub struct SetAside {
     pub kind: &'static str,
     /// JSON pointer of the piece.
     pub pointer: String,
-    /// The operationId, for a skipped operation.
-    pub operation: Option<String>,
+    /// `(operationId, "METHOD /path")`, for a skipped operation.
+    pub operation: Option<(String, String)>,
+    /// progenitor's reason.
+    pub reason: String,
     /// What was done and progenitor's reason.
     pub message: String,
 }
@@ -81,6 +83,7 @@ pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
             message: format!(
                 "the generator cannot make a type of this schema ({reason}); it is any JSON value"
             ),
+            reason,
         });
         untyped.push(culprit);
     }
@@ -107,14 +110,13 @@ pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
             .unwrap_or("(no operationId)")
             .to_string();
         remove_operations(doc, std::slice::from_ref(&(path.clone(), method.clone())));
+        let route = format!("{} {path}", method.to_ascii_uppercase());
         out.push(SetAside {
             kind: "operation-skipped",
             pointer: format!("/paths/{}/{method}", escape_pointer(&path)),
-            operation: Some(id.clone()),
-            message: format!(
-                "operation {id} ({} {path}) is left out of the client: {reason}",
-                method.to_ascii_uppercase()
-            ),
+            message: format!("operation {id} ({route}) is left out of the client: {reason}"),
+            operation: Some((id, route)),
+            reason,
         });
         skipped.push((path, method));
     }
@@ -207,7 +209,10 @@ mod tests {
         let aside = salvage(&mut doc);
         assert_eq!(aside.len(), 1, "{aside:?}");
         assert_eq!(aside[0].kind, "operation-skipped");
-        assert_eq!(aside[0].operation.as_deref(), Some("bad"));
+        assert_eq!(
+            aside[0].operation,
+            Some(("bad".to_string(), "GET /bad/{x}".to_string()))
+        );
         assert!(doc["paths"].get("/bad/{x}").is_none());
         assert!(doc["paths"].get("/ok").is_some());
         assert!(generate::refusal(&doc).is_none());
