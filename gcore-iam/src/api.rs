@@ -33,11 +33,9 @@ pub(crate) const OPERATIONS: &[runtime::Operation] = &[
 #[inline]
 pub(crate) fn rewire(
     _request: &mut reqwest::Request,
-    operation: &str,
+    _operation: &str,
 ) -> Result<(), String> {
-    match operation {
-        _ => Ok(()),
-    }
+    Ok(())
 }
 #[allow(clippy::needless_lifetimes)]
 impl crate::Client {

@@ -1,7 +1,7 @@
 //! The generator against the committed workspace: no drift, reviewed snapshots of
 //! what it produces, and a spec change that regenerates into a crate that builds.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use workspace_tests::{Reply, TestServer, copy_dir};

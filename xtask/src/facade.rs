@@ -37,7 +37,9 @@ pub fn facade(
         })?;
         if let Some(change) = wire.get(&format!("{method} {path}")) {
             rewired.push(match change {
-                Wire::ContentType(media) => quote!(#id => runtime::set_content_type(request, #media),),
+                Wire::ContentType(media) => {
+                    quote!(#id => runtime::set_content_type(request, #media),)
+                }
                 Wire::Multipart => quote!(#id => runtime::encode_multipart(request),),
             });
         }
@@ -64,10 +66,24 @@ pub fn facade(
         }
         None => quote!(None),
     };
-    let request_arg = if rewired.is_empty() {
-        format_ident!("_request")
+    // Without lowered operations the hook does nothing, and says so plainly.
+    let (request_arg, operation_arg, rewire_body) = if rewired.is_empty() {
+        (
+            format_ident!("_request"),
+            format_ident!("_operation"),
+            quote!(Ok(())),
+        )
     } else {
-        format_ident!("request")
+        (
+            format_ident!("request"),
+            format_ident!("operation"),
+            quote! {
+                match operation {
+                    #(#rewired)*
+                    _ => Ok(()),
+                }
+            },
+        )
     };
     let methods_text = quote!(#(#methods)*).to_string();
     let use_types = methods_text.contains("types ::").then(|| {
@@ -106,12 +122,9 @@ pub fn facade(
         #[inline]
         pub(crate) fn rewire(
             #request_arg: &mut reqwest::Request,
-            operation: &str,
+            #operation_arg: &str,
         ) -> Result<(), String> {
-            match operation {
-                #(#rewired)*
-                _ => Ok(()),
-            }
+            #rewire_body
         }
 
         // Signatures are copied from progenitor's, lifetimes included.

@@ -93,14 +93,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
             };
             let at = format!("{item_at}/{method}");
             unique_id(op, &at, &mut ids, &mut methods, &mut out);
-            path_parameters(
-                &components,
-                path,
-                shared_params.as_ref(),
-                op,
-                &at,
-                &mut out,
-            );
+            path_parameters(&components, path, shared_params.as_ref(), op, &at, &mut out);
             parameter_schemas(&components, op, &at, &mut out);
             if let Some(wire) = request_body(&components, op, &at, &mut out) {
                 out.wire
@@ -219,9 +212,9 @@ fn narrowed_enums(doc: &mut Value, out: &mut Lowered) {
             Value::Object(map) => {
                 let narrows = matches!(map.get("enum"), Some(Value::Array(_)))
                     && matches!(map.get("allOf"), Some(Value::Array(all))
-                        if !all.is_empty() && all.iter().all(|b| {
-                            b.as_object().is_some_and(|b| b.len() == 1 && b.contains_key("$ref"))
-                        }));
+                    if !all.is_empty() && all.iter().all(|b| {
+                        b.as_object().is_some_and(|b| b.len() == 1 && b.contains_key("$ref"))
+                    }));
                 // Bounds that bound nothing make typify emit `len < 0`
                 // checks, which rustc warns about; dropping them changes nothing.
                 for bound in ["minLength", "minItems", "minProperties"] {
@@ -442,12 +435,7 @@ fn path_parameters(
 
 /// A parameter described by `content` instead of `schema` takes the schema of
 /// its (first) media type: progenitor reads only `schema`.
-fn parameter_schemas(
-    components: &Value,
-    op: &mut Map<String, Value>,
-    at: &str,
-    out: &mut Lowered,
-) {
+fn parameter_schemas(components: &Value, op: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
     let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
@@ -602,7 +590,8 @@ fn request_body(
                 }
                 schema = Some(binary);
             }
-            let wire = (other != "application/octet-stream").then(|| Wire::ContentType(media.clone()));
+            let wire =
+                (other != "application/octet-stream").then(|| Wire::ContentType(media.clone()));
             ("application/octet-stream", wire)
         }
     };
@@ -875,7 +864,10 @@ mod tests {
         );
         let mut doc = json!({"components": {"schemas": {"S": {"type": "string", "minLength": 0, "maxLength": 4}}}});
         lower(&mut doc);
-        assert_eq!(doc["components"]["schemas"]["S"], json!({"type": "string", "maxLength": 4}));
+        assert_eq!(
+            doc["components"]["schemas"]["S"],
+            json!({"type": "string", "maxLength": 4})
+        );
         assert_eq!(
             out.notes[0].pointer,
             "/components/schemas/Tag/properties/type/allOf"

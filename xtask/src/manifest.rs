@@ -81,10 +81,7 @@ mod tests {
         };
         let with = with_dependencies(MANIFEST, &needs, "c/Cargo.toml").unwrap();
         assert!(with.contains("name = \"c\" # ours"), "{with}");
-        assert!(
-            with.contains("chrono = { workspace = true }"),
-            "{with}"
-        );
+        assert!(with.contains("chrono = { workspace = true }"), "{with}");
         assert!(with.contains("regress = { workspace = true }"), "{with}");
         assert!(!with.contains("uuid"), "{with}");
         let without = with_dependencies(&with, &Uses::default(), "c/Cargo.toml").unwrap();

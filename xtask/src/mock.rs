@@ -237,8 +237,9 @@ mod tests {
         match_query_values_as_sent(&mut file).unwrap();
         let text = squeezed(&file);
         assert!(
-            text.contains("value.iter().fold(self.0,|when,v|when.query_param(\"ids\",query_text(v)))")
-                && text.contains("fnquery_text"),
+            text.contains(
+                "value.iter().fold(self.0,|when,v|when.query_param(\"ids\",query_text(v)))"
+            ) && text.contains("fnquery_text"),
             "{text}"
         );
     }

@@ -145,7 +145,8 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     if provider.strict && !notes.is_empty() {
         bail!(strict_refusal(provider, &notes));
     }
-    let (mut client, mut mock) = render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+    let (mut client, mut mock) =
+        render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
     let mut left_out = Vec::new();
     if (client.is_err() || mock.is_err()) && !provider.strict {
         // Only a failed run pays for the search; what it sets aside is noted.
@@ -167,7 +168,8 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
                     a.message
                 ),
             }));
-            (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+            (client, mock) =
+                render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
         }
     }
     let client = client.map_err(locate)?;
@@ -295,7 +297,10 @@ fn render_client(
     let tokens = generate::generate(doc, shown)?;
     let mut generated = format::parse(tokens, "client")?;
     format::fill_missing_docs(&mut generated);
-    let api = format::parse(facade::facade(&generated, provider, base_url, wire)?, "facade")?;
+    let api = format::parse(
+        facade::facade(&generated, provider, base_url, wire)?,
+        "facade",
+    )?;
     Ok(Client {
         operations: facade::operations(&generated),
         generated: format::render(&generated, origin),
@@ -409,7 +414,9 @@ pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -
             };
             match all.iter_mut().find(|f| f.path == bumped.path) {
                 Some(rendered) => {
-                    if let Some(contents) = version::set_manifest_version(&rendered.contents, required) {
+                    if let Some(contents) =
+                        version::set_manifest_version(&rendered.contents, required)
+                    {
                         rendered.contents = contents;
                     }
                 }

@@ -65,9 +65,8 @@ fn generate(root: &Path, what: &str) -> (ExitStatus, String, String) {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let read = |name: &str| {
-        String::from_utf8_lossy(&std::fs::read(root.join(name)).unwrap()).into_owned()
-    };
+    let read =
+        |name: &str| String::from_utf8_lossy(&std::fs::read(root.join(name)).unwrap()).into_owned();
     (status, read("stdout"), read("stderr"))
 }
 
