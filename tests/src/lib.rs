@@ -430,6 +430,60 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// A scratch copy of the workspace `repo` at `root`, with one more provider:
+/// `tests/fixtures/{fixture}` as its spec and `entry` appended to the registry.
+pub fn workspace_with_provider(
+    repo: &std::path::Path,
+    root: &std::path::Path,
+    fixture: &str,
+    entry: &str,
+) {
+    copy_dir(repo, root);
+    std::fs::copy(
+        repo.join("tests/fixtures").join(fixture),
+        root.join("specs").join(fixture),
+    )
+    .unwrap();
+    let registry = std::fs::read_to_string(root.join("specs/providers.toml")).unwrap();
+    std::fs::write(
+        root.join("specs/providers.toml"),
+        format!("{registry}{entry}"),
+    )
+    .unwrap();
+}
+
+/// Writes `source` as example `call` of the generated crate `package` in the
+/// scratch workspace `root` and runs it (offline, without default features,
+/// in `repo`'s `target/drift-check`, shared by such tests) with `env`;
+/// returns its stdout, or panics with its output when it fails.
+pub fn run_example(
+    repo: &std::path::Path,
+    root: &std::path::Path,
+    package: &str,
+    source: &str,
+    env: &[(&str, String)],
+) -> String {
+    let examples = root.join(package).join("examples");
+    std::fs::create_dir_all(&examples).unwrap();
+    std::fs::write(examples.join("call.rs"), source).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let run = std::process::Command::new(cargo)
+        .args(["run", "--offline", "--quiet", "-p", package])
+        .args(["--no-default-features", "--example", "call"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", repo.join("target/drift-check"))
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    stdout
+}
+
 /// Copies a checkout of the workspace (without `target/` and `.git/`), for
 /// tests that generate into a scratch copy.
 pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

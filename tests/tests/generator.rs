@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use workspace_tests::{Reply, TestServer, copy_dir};
+use workspace_tests::{Reply, TestServer, copy_dir, run_example, workspace_with_provider};
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -151,18 +151,7 @@ async fn main() {
 async fn a_new_provider_is_one_spec_and_one_entry() {
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path().to_path_buf();
-    copy_dir(&repo(), &root);
-    std::fs::copy(
-        repo().join("tests/fixtures/acme-widgets.yaml"),
-        root.join("specs/acme-widgets.yaml"),
-    )
-    .unwrap();
-    let registry = std::fs::read_to_string(root.join("specs/providers.toml")).unwrap();
-    std::fs::write(
-        root.join("specs/providers.toml"),
-        format!("{registry}{ACME_ENTRY}"),
-    )
-    .unwrap();
+    workspace_with_provider(&repo(), &root, "acme-widgets.yaml", ACME_ENTRY);
 
     let report = xtask::pipeline::generate(&root, &[]).unwrap();
     assert!(report.contains("acme-widgets: 2 operation(s)"), "{report}");
@@ -187,8 +176,6 @@ async fn a_new_provider_is_one_spec_and_one_entry() {
     let check = xtask::pipeline::check(&root, &[]).unwrap();
     assert!(check.fresh, "{}", check.report);
 
-    std::fs::create_dir_all(root.join("acme-widgets/examples")).unwrap();
-    std::fs::write(root.join("acme-widgets/examples/call.rs"), ACME_EXAMPLE).unwrap();
     let server = TestServer::with_replies(vec![
         Reply::status(204),
         Reply::json(
@@ -198,34 +185,15 @@ async fn a_new_provider_is_one_spec_and_one_entry() {
     ])
     .await;
     let base_url = server.url("/v1");
-    let run = tokio::task::spawn_blocking(move || {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        Command::new(cargo)
-            .args([
-                "run",
-                "--offline",
-                "--quiet",
-                "-p",
-                "acme-widgets",
-                "--no-default-features",
-                "--example",
-                "call",
-            ])
-            .current_dir(&root)
-            .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
-            .env("ACME_API_KEY", "acme-key")
-            .env("ACME_BASE_URL", base_url)
-            .output()
-            .unwrap()
+    let stdout = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("ACME_API_KEY", "acme-key".to_string()),
+            ("ACME_BASE_URL", base_url),
+        ];
+        run_example(&repo(), &root, "acme-widgets", ACME_EXAMPLE, &env)
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     assert_eq!(stdout, "delete: ok\nget: sprocket None\n");
 
     let requests = server.requests();

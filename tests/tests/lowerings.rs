@@ -7,9 +7,8 @@
 //! what the server received and what the methods returned.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use workspace_tests::{Reply, TestServer, copy_dir};
+use workspace_tests::{Reply, TestServer, run_example, workspace_with_provider};
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -72,18 +71,7 @@ async fn main() {
 async fn lowered_operations_send_and_decode_what_the_spec_says() {
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path().to_path_buf();
-    copy_dir(&repo(), &root);
-    std::fs::copy(
-        repo().join("tests/fixtures/lowered.yaml"),
-        root.join("specs/lowered.yaml"),
-    )
-    .unwrap();
-    let registry = std::fs::read_to_string(root.join("specs/providers.toml")).unwrap();
-    std::fs::write(
-        root.join("specs/providers.toml"),
-        format!("{registry}{ENTRY}"),
-    )
-    .unwrap();
+    workspace_with_provider(&repo(), &root, "lowered.yaml", ENTRY);
 
     let report = xtask::pipeline::generate(&root, &["lowered".to_string()]).unwrap();
     for kind in [
@@ -112,8 +100,6 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
     assert!(strict.contains("strict mode"), "{strict}");
     assert!(strict.contains("lowered.yaml:21"), "{strict}");
 
-    std::fs::create_dir_all(root.join("lowered/examples")).unwrap();
-    std::fs::write(root.join("lowered/examples/call.rs"), EXAMPLE).unwrap();
     let server = TestServer::with_replies(vec![
         Reply::status(204),
         Reply::status(204),
@@ -125,34 +111,15 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
     ])
     .await;
     let base_url = server.url("");
-    let run = tokio::task::spawn_blocking(move || {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        Command::new(cargo)
-            .args([
-                "run",
-                "--offline",
-                "--quiet",
-                "-p",
-                "lowered",
-                "--no-default-features",
-                "--example",
-                "call",
-            ])
-            .current_dir(&root)
-            .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
-            .env("LOWERED_TOKEN", "t0ken")
-            .env("LOWERED_BASE_URL", base_url)
-            .output()
-            .unwrap()
+    let stdout = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("LOWERED_TOKEN", "t0ken".to_string()),
+            ("LOWERED_BASE_URL", base_url),
+        ];
+        run_example(&repo(), &root, "lowered", EXAMPLE, &env)
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
     assert_eq!(
         stdout,
         "upload: Ok(())\nimage: Ok(())\ncreate: thing t9\ncreate: job 5\n\
