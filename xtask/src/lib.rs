@@ -23,6 +23,7 @@ pub mod changes;
 pub mod corpus;
 pub mod customize;
 pub mod facade;
+pub mod flatten;
 pub mod format;
 pub mod generate;
 pub mod load;

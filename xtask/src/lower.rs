@@ -75,6 +75,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
     let mut out = Lowered::default();
     distinct_schema_names(doc, &mut out);
     narrowed_enums(doc, &mut out);
+    crate::flatten::flatten(doc, &mut out);
     let components = doc.get("components").cloned().unwrap_or(Value::Null);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return out;
@@ -272,6 +273,24 @@ fn retype_enum(map: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
         _ => true,
     };
     if values.iter().all(|v| fits(v) || v.is_null()) {
+        // Values with no letter or digit (`<`, `>=`) leave typify nothing to
+        // name variants after, and it gives up on the whole schema.
+        let unnameable = values
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|v| !v.chars().any(char::is_alphanumeric));
+        if kind == "string" && unnameable {
+            let listed: Vec<String> = values.iter().map(Value::to_string).collect();
+            map.remove("enum");
+            out.note(
+                "enum-dropped",
+                format!("{at}/enum"),
+                format!(
+                    "enum values without a letter or digit ({}) cannot name Rust variants: generated as a plain string",
+                    listed.join(", ")
+                ),
+            );
+        }
         return;
     }
     if kind == "string" {
@@ -886,6 +905,12 @@ mod tests {
         );
         assert!(doc["components"]["schemas"]["I"].get("enum").is_none());
         assert_eq!(out.notes.len(), 2);
+        let mut doc = json!({"components": {"schemas": {"Op": {"type": "string", "enum": ["<", "<=", "=="]}}}});
+        lower(&mut doc);
+        assert_eq!(
+            doc["components"]["schemas"]["Op"],
+            json!({"type": "string"})
+        );
     }
 
     #[test]

@@ -9,11 +9,11 @@
 //! generator) cannot express is *lowered* into the closest thing it can, and
 //! every lossy step is reported as a [`Note`] pointing into the input. Only
 //! broken or hostile input is an error: not OpenAPI 3.x, nesting beyond
-//! [`MAX_DEPTH`], a schema that is neither an object nor a boolean.
+//! the depth limit (`MAX_DEPTH`), a schema that is neither an object nor a boolean.
 //!
 //! A 3.0.x document is not converted, only *repaired*: small vendor defects
 //! that would make the whole document unparsable for `openapiv3` (see
-//! [`repair`]) are fixed, each with a note. A 3.0 document without them comes
+//! `repair`) are fixed, each with a note. A 3.0 document without them comes
 //! back byte-identical, so specs that already work keep generating exactly the
 //! same code.
 //!
@@ -23,10 +23,10 @@
 //! which keeps the walk free of cycles; nesting depth is still capped so hostile
 //! input cannot overflow the stack.
 //!
-//! Modules: [`schema`] converts one schema to 3.0 (types, `const`, unions),
-//! [`null`] turns 3.1's null into `nullable`, [`keywords`] lowers the JSON Schema 2020-12 keywords 3.0 lacks, [`defs`]
-//! hoists `$defs` into `components/schemas`, [`repair`] fixes vendor defects in
-//! either version.
+//! Modules: `schema` converts one schema to 3.0 (types, `const`, unions),
+//! `null` turns 3.1's null into `nullable`, `keywords` lowers the JSON Schema
+//! 2020-12 keywords 3.0 lacks, `defs` hoists `$defs` into `components/schemas`,
+//! `repair` fixes vendor defects in either version.
 
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -136,7 +136,7 @@ impl Ctx {
 ///
 /// Returns a [`NormalizeError`] when the document is not OpenAPI 3.0/3.1 at all,
 /// has nothing to generate, or is broken or hostile (a schema that is not a
-/// schema, nesting beyond [`MAX_DEPTH`]). Valid constructs are never an error.
+/// schema, nesting beyond the depth limit). Valid constructs are never an error.
 pub fn normalize(doc: Value) -> Result<Normalized, NormalizeError> {
     let Value::Object(mut root) = doc else {
         return Err(err(
