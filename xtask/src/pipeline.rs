@@ -79,21 +79,22 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             e.message
         )
     })?;
+    // Every note names its place the same way: file, line, JSON pointer.
+    let note = |kind: String, pointer: &str, message: &str| Note {
+        kind,
+        text: format!(
+            "{}: at {}: {message}",
+            at_line(pointer),
+            display_pointer(pointer)
+        ),
+    };
     let mut notes: Vec<Note> = normalized
         .notes
         .iter()
-        .map(|n| Note {
+        .map(|n| {
             // The normalizer's pointers end at the keyword it rewrote.
-            kind: format!(
-                "schema:{}",
-                n.pointer.rsplit('/').next().unwrap_or_default()
-            ),
-            text: format!(
-                "{}: at {}: {}",
-                at_line(&n.pointer),
-                display_pointer(&n.pointer),
-                n.message
-            ),
+            let keyword = n.pointer.rsplit('/').next().unwrap_or_default();
+            note(format!("schema:{keyword}"), &n.pointer, &n.message)
         })
         .collect();
     // Errors that name a place in the spec get the file and line prepended.
@@ -110,15 +111,12 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         });
     }
     let lowered = lower::lower(&mut doc);
-    notes.extend(lowered.notes.iter().map(|n| Note {
-        kind: n.kind.to_string(),
-        text: format!(
-            "{}: at {}: {}",
-            at_line(&n.pointer),
-            display_pointer(&n.pointer),
-            n.message
-        ),
-    }));
+    notes.extend(
+        lowered
+            .notes
+            .iter()
+            .map(|n| note(n.kind.to_string(), &n.pointer, &n.message)),
+    );
     generate::preflight(&doc).map_err(locate)?;
     let operations = generate::operations(&doc).len();
     let base_url = default_base_url(&doc, &shown)?;
@@ -159,15 +157,11 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             })
         }));
         if !aside.is_empty() {
-            notes.extend(aside.iter().map(|a| Note {
-                kind: a.kind.to_string(),
-                text: format!(
-                    "{}: at {}: {}",
-                    at_line(&a.pointer),
-                    display_pointer(&a.pointer),
-                    a.message
-                ),
-            }));
+            notes.extend(
+                aside
+                    .iter()
+                    .map(|a| note(a.kind.to_string(), &a.pointer, &a.message)),
+            );
             (client, mock) =
                 render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
         }
