@@ -349,12 +349,21 @@ proptest! {
         // widens. Where a note says so, accepting more is expected; accepting
         // less never is.
         let widens = out.notes.iter().any(|n| n.message.contains("widens"));
+        // `oneOf` and `not` are not monotone: widening a schema inside one of
+        // their branches can make the enclosing schema reject what it accepted
+        // (a second `oneOf` branch now matches too). For such documents only
+        // the conversion itself is checked above.
+        let widened_in_non_monotone = out.notes.iter().any(|n| {
+            let mut above: Vec<&str> = n.pointer.split('/').collect();
+            above.pop();
+            n.message.contains("widens") && above.iter().any(|s| *s == "oneOf" || *s == "not")
+        });
         let mut instances = instances;
         instances.extend([json!({"a": 1}), json!({"a": null}), json!({"a": 1, "b": "a"}), json!("a"), json!(3), json!(null), json!(["a", 1])]);
         for instance in instances {
             let (before, after) = (original.is_valid(&instance), translated.is_valid(&instance));
             prop_assert!(
-                before == after || (widens && after),
+                before == after || (widens && after) || widened_in_non_monotone,
                 "instance {} is {} by 3.1 {} and {} by 3.0 {} (notes: {:?})",
                 instance, before, schema, after, converted["S"], out.notes
             );
