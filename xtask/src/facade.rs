@@ -21,13 +21,12 @@ pub fn facade(
     generated: &syn::File,
     provider: &Provider,
     default_base_url: &str,
-    wire: &BTreeMap<String, Wire>,
+    wire: &BTreeMap<String, Vec<Wire>>,
 ) -> Result<TokenStream> {
     let mut methods = Vec::new();
     let mut operations = Vec::new();
     let mut rewired = Vec::new();
     for f in client_methods(generated) {
-        methods.push(wrap(f)?);
         let id = f.sig.ident.to_string();
         let (method, path) = request_line(f).ok_or_else(|| {
             anyhow::anyhow!(
@@ -35,13 +34,22 @@ pub fn facade(
                  (\"Sends a `METHOD` request to `PATH`\"); progenitor's output changed"
             )
         })?;
-        if let Some(change) = wire.get(&format!("{method} {path}")) {
-            rewired.push(match change {
-                Wire::ContentType(media) => {
-                    quote!(#id => runtime::set_content_type(request, #media),)
+        let changes = wire.get(&format!("{method} {path}"));
+        let optional_body = changes.is_some_and(|c| c.contains(&Wire::OptionalBody));
+        methods.push(wrap(f, optional_body)?);
+        if let Some(changes) = changes {
+            let calls = changes.iter().map(|change| match change {
+                Wire::ContentType(media) => quote!(runtime::set_content_type(request, #media)?;),
+                Wire::Multipart => quote!(runtime::encode_multipart(request)?;),
+                Wire::OptionalBody => quote!(runtime::empty_for_null(request);),
+                Wire::QueryName { sent, wire } => {
+                    quote!(runtime::rename_query_parameter(request, #sent, #wire);)
                 }
-                Wire::Multipart => quote!(#id => runtime::encode_multipart(request),),
+                Wire::HeaderName { sent, wire } => {
+                    quote!(runtime::rename_header(request, #sent, #wire)?;)
+                }
             });
+            rewired.push(quote!(#id => { #(#calls)* }));
         }
         operations.push(quote!(runtime::Operation { id: #id, method: #method, path: #path }));
     }
@@ -80,8 +88,9 @@ pub fn facade(
             quote! {
                 match operation {
                     #(#rewired)*
-                    _ => Ok(()),
+                    _ => {}
                 }
+                Ok(())
             },
         )
     };
@@ -188,13 +197,25 @@ fn is_client(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("Client"))
 }
 
-/// One facade method: same name, docs and parameters as the generated method.
-fn wrap(f: &syn::ImplItemFn) -> Result<TokenStream> {
+/// One facade method: same name, docs and parameters as the generated method,
+/// except a schema-less body the caller may leave out (`optional_body`).
+fn wrap(f: &syn::ImplItemFn, optional_body: bool) -> Result<TokenStream> {
     let sig = &f.sig;
     let name = &sig.ident;
     let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
     let generics = &sig.generics;
-    let inputs = &sig.inputs;
+    let mut inputs = sig.inputs.clone();
+    let mut passed_body = None;
+    if optional_body
+        && let Some(FnArg::Typed(pt)) = inputs
+            .iter_mut()
+            .find(|i| matches!(i, FnArg::Typed(pt) if matches!(pt.pat.as_ref(), Pat::Ident(id) if id.ident == "body")))
+    {
+        let ty = pt.ty.as_ref().clone();
+        *pt.ty = syn::parse_quote!(Option<#ty>);
+        // `null` is what the runtime sends as an empty body.
+        passed_body = Some(quote!(body.unwrap_or(&::serde_json::Value::Null)));
+    }
     let mut success = success_type(&sig.output)
         .ok_or_else(|| anyhow::anyhow!("unexpected return type of generated method `{name}`"))?;
     // A body that is not JSON comes back as progenitor's stream, which the
@@ -205,11 +226,14 @@ fn wrap(f: &syn::ImplItemFn) -> Result<TokenStream> {
 
     let mut args = Vec::new();
     let mut types = std::collections::BTreeMap::new();
-    for input in inputs {
+    for input in &inputs {
         if let FnArg::Typed(pt) = input
             && let Pat::Ident(id) = pt.pat.as_ref()
         {
-            args.push(id.ident.clone());
+            match &passed_body {
+                Some(passed) if id.ident == "body" => args.push(passed.clone()),
+                _ => args.push(quote!(#id)),
+            }
             types.insert(id.ident.to_string(), pt.ty.as_ref().clone());
         }
     }

@@ -22,6 +22,7 @@ pub mod bench;
 pub mod changes;
 pub mod corpus;
 pub mod customize;
+pub mod dedupe;
 pub mod facade;
 pub mod flatten;
 pub mod format;

@@ -48,6 +48,26 @@ pub enum Wire {
     /// progenitor serializes the body as JSON; send its fields as
     /// `multipart/form-data` instead.
     Multipart,
+    /// A query parameter renamed in the lowered document (its name collided
+    /// with another parameter's): progenitor sends `sent`, the vendor wants
+    /// `wire`.
+    QueryName {
+        /// The name in the lowered document.
+        sent: String,
+        /// The name in the vendor's document.
+        wire: String,
+    },
+    /// The body has no schema, so the caller may leave it out: the facade
+    /// takes `Option<&Value>`, and `None` goes out as an empty body (still
+    /// labelled JSON).
+    OptionalBody,
+    /// The same as [`Wire::QueryName`], for a header parameter.
+    HeaderName {
+        /// The name in the lowered document.
+        sent: String,
+        /// The name in the vendor's document.
+        wire: String,
+    },
 }
 
 /// The result of lowering one document.
@@ -57,7 +77,7 @@ pub struct Lowered {
     pub notes: Vec<Lowering>,
     /// `"METHOD /path"` → what the runtime must change on the wire (keyed by
     /// route, which the facade reads back from each generated method's docs).
-    pub wire: BTreeMap<String, Wire>,
+    pub wire: BTreeMap<String, Vec<Wire>>,
 }
 
 impl Lowered {
@@ -96,7 +116,10 @@ pub fn lower(doc: &mut Value) -> Lowered {
             unique_id(op, &at, &mut ids, &mut methods, &mut out);
             path_parameters(&components, path, shared_params.as_ref(), op, &at, &mut out);
             parameter_schemas(&components, op, &at, &mut out);
-            if let Some(wire) = request_body(&components, op, &at, &mut out) {
+            let mut wire =
+                distinct_parameter_names(&components, shared_params.as_ref(), op, &at, &mut out);
+            wire.extend(request_body(&components, op, &at, &mut out));
+            if !wire.is_empty() {
                 out.wire
                     .insert(format!("{} {path}", method.to_ascii_uppercase()), wire);
             }
@@ -104,7 +127,13 @@ pub fn lower(doc: &mut Value) -> Lowered {
         }
         // Path-level parameters are merged into each operation above.
         if let Some(Value::Array(params)) = item.get_mut("parameters") {
-            for param in params.iter_mut() {
+            for (i, param) in params.iter_mut().enumerate() {
+                path_parameter_not_null(
+                    &components,
+                    param,
+                    &format!("{item_at}/parameters/{i}"),
+                    &mut out,
+                );
                 if let Some(p) = param.as_object_mut()
                     && p.get("in").and_then(Value::as_str) == Some("path")
                 {
@@ -224,6 +253,7 @@ fn narrowed_enums(doc: &mut Value, out: &mut Lowered) {
                     }
                 }
                 retype_enum(map, &at, out);
+                distinct_property_names(map, &at, out);
                 if narrows {
                     map.remove("allOf");
                     out.note(
@@ -252,6 +282,50 @@ fn narrowed_enums(doc: &mut Value, out: &mut Lowered) {
             _ => {}
         }
     }
+}
+
+/// Properties whose names become one Rust field (`<=1y` and `>1y` are both
+/// `x1y`, in Cloudflare's Radar summaries) make a struct that does not
+/// compile. The first keeps its field; the others are left to the struct's
+/// map of additional properties, where they still arrive, untyped.
+fn distinct_property_names(map: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
+    use heck::ToSnakeCase;
+    let Some(Value::Object(props)) = map.get("properties") else {
+        return;
+    };
+    let mut taken = BTreeSet::new();
+    let colliding: Vec<String> = props
+        .keys()
+        .filter(|name| !taken.insert(name.to_snake_case()))
+        .cloned()
+        .collect();
+    if colliding.is_empty() {
+        return;
+    }
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        props.retain(|name, _| !colliding.contains(name));
+    }
+    if let Some(Value::Array(required)) = map.get_mut("required") {
+        required.retain(|name| {
+            !name
+                .as_str()
+                .is_some_and(|n| colliding.contains(&n.to_string()))
+        });
+    }
+    let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
+    if closed || !map.contains_key("additionalProperties") {
+        map.insert("additionalProperties".into(), json!({}));
+    }
+    let names = colliding
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.note(
+        "property-name-collision",
+        format!("{at}/properties"),
+        format!("{names}: the Rust field name of an earlier property; kept, untyped, among the additional properties"),
+    );
 }
 
 /// `{type: string, enum: [false, true, 0, 1]}` (Gcore's billing filters) is
@@ -413,6 +487,7 @@ fn path_parameters(
         return;
     };
     for (i, param) in params.iter_mut().enumerate() {
+        path_parameter_not_null(components, param, &format!("{at}/parameters/{i}"), out);
         let Some(p) = param.as_object_mut() else {
             continue;
         };
@@ -452,6 +527,37 @@ fn path_parameters(
     }
 }
 
+/// A path parameter whose schema admits `null` (Cloudflare reuses nullable
+/// identifiers) becomes an `Option` without `Display`, which the generated
+/// path formatting needs; a path segment is never null, so the parameter gets
+/// the schema without `nullable`, inlined.
+fn path_parameter_not_null(components: &Value, param: &mut Value, at: &str, out: &mut Lowered) {
+    let Some(resolved) = resolve(components, param) else {
+        return;
+    };
+    if resolved.get("in").and_then(Value::as_str) != Some("path") {
+        return;
+    }
+    let Some(schema) = resolved.get("schema").and_then(|s| resolve(components, s)) else {
+        return;
+    };
+    if schema.get("nullable") != Some(&Value::Bool(true)) {
+        return;
+    }
+    let mut schema = schema.clone();
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("nullable");
+    }
+    let mut inlined = resolved.clone();
+    inlined["schema"] = schema;
+    *param = inlined;
+    out.note(
+        "path-parameter-not-null",
+        format!("{at}/schema"),
+        "a path parameter cannot be null: generated from its schema without `nullable`",
+    );
+}
+
 /// A parameter described by `content` instead of `schema` takes the schema of
 /// its (first) media type: progenitor reads only `schema`.
 fn parameter_schemas(components: &Value, op: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
@@ -485,6 +591,90 @@ fn parameter_schemas(components: &Value, op: &mut Map<String, Value>, at: &str, 
             "a parameter described by `content` is generated from that content's schema",
         );
     }
+}
+
+/// Parameters whose names become one Rust name (`id` in the path and `id` in
+/// the query, as Cloudflare's firewall rules have): progenitor refuses the
+/// operation. Path parameters keep their names; each later query or header
+/// parameter is renamed `{name}_{in}` in the lowered document, and the runtime
+/// sends it under its own name again ([`Wire::QueryName`]).
+fn distinct_parameter_names(
+    components: &Value,
+    shared: Option<&Value>,
+    op: &mut Map<String, Value>,
+    at: &str,
+    out: &mut Lowered,
+) -> Vec<Wire> {
+    use heck::ToSnakeCase;
+    let located = |p: &Value| {
+        let name = p.get("name").and_then(Value::as_str)?;
+        let location = p.get("in").and_then(Value::as_str)?;
+        Some((name.to_string(), location.to_string()))
+    };
+    let own: Vec<Option<(String, String)>> = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| resolve(components, p).and_then(located))
+        .collect();
+    // Shared parameters not overridden by the operation's own: progenitor
+    // merges both lists.
+    let inherited = shared
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| resolve(components, p).and_then(located))
+        .filter(|np| !own.contains(&Some(np.clone())));
+    let mut taken = BTreeSet::new();
+    for (name, location) in inherited.chain(own.iter().flatten().cloned()) {
+        if location == "path" {
+            taken.insert(name.to_snake_case());
+        }
+    }
+    let mut wire = Vec::new();
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return wire;
+    };
+    for (i, located) in own.into_iter().enumerate() {
+        let Some((name, location)) = located else {
+            continue;
+        };
+        if location == "path" || taken.insert(name.to_snake_case()) {
+            continue;
+        }
+        if location != "query" && location != "header" {
+            continue;
+        }
+        let mut renamed = format!("{name}_{location}");
+        let mut n = 2;
+        while !taken.insert(renamed.to_snake_case()) {
+            renamed = format!("{name}_{location}_{n}");
+            n += 1;
+        }
+        let Some(mut inlined) = resolve(components, &params[i]).cloned() else {
+            continue;
+        };
+        inlined["name"] = json!(renamed);
+        params[i] = inlined;
+        out.note(
+            "parameter-renamed",
+            format!("{at}/parameters/{i}"),
+            format!("the {location} parameter `{name}` has the Rust name of another parameter; its argument is `{}`, and it is still sent as `{name}`", renamed.to_snake_case()),
+        );
+        wire.push(if location == "query" {
+            Wire::QueryName {
+                sent: renamed,
+                wire: name,
+            }
+        } else {
+            Wire::HeaderName {
+                sent: renamed,
+                wire: name,
+            }
+        });
+    }
+    wire
 }
 
 /// How well progenitor sends a request media type: lower is preferred.
@@ -522,18 +712,27 @@ fn request_body(
     op: &mut Map<String, Value>,
     at: &str,
     out: &mut Lowered,
-) -> Option<Wire> {
+) -> Vec<Wire> {
     let body_at = format!("{at}/requestBody");
-    let body = resolve(components, op.get("requestBody")?)?.clone();
+    let Some(body) = op
+        .get("requestBody")
+        .and_then(|b| resolve(components, b))
+        .cloned()
+    else {
+        return Vec::new();
+    };
     let content = body.get("content").and_then(Value::as_object);
     let Some(content) = content.filter(|c| !c.is_empty()) else {
         op.remove("requestBody");
-        return None;
+        return Vec::new();
     };
-    let (media, media_type) = content
+    let Some((media, media_type)) = content
         .iter()
         .min_by_key(|(m, _)| request_rank(m))
-        .map(|(m, v)| (m.clone(), v.clone()))?;
+        .map(|(m, v)| (m.clone(), v.clone()))
+    else {
+        return Vec::new();
+    };
     let mut notes = Vec::new();
     if content.len() > 1 {
         let others: Vec<&str> = content
@@ -614,18 +813,14 @@ fn request_body(
             ("application/octet-stream", wire)
         }
     };
-    if schema.is_none() {
+    let untyped = schema.is_none();
+    if untyped {
         schema = Some(json!({}));
-        let optional = if required {
-            required = false;
-            " and may be left out"
-        } else {
-            ""
-        };
+        required = false;
         notes.push((
             "request-body-untyped",
             media_at.clone(),
-            format!("the request body has no schema: it is any JSON value{optional}"),
+            "the request body has no schema: it is any JSON value, and may be left out (`None` sends an empty body)".to_string(),
         ));
     }
     // Encodings only describe multipart and form parts; progenitor refuses them.
@@ -641,8 +836,14 @@ fn request_body(
             "dropped `encoding`: the generator encodes every field the default way".to_string(),
         ));
     }
+    // A body with no schema may be left out: the facade takes an `Option`,
+    // and the runtime sends `None` as an empty body, as Cloudflare's SDK does.
+    let wire: Vec<Wire> = wire
+        .into_iter()
+        .chain(untyped.then_some(Wire::OptionalBody))
+        .collect();
     if notes.is_empty() && op.get("requestBody").and_then(|b| b.get("$ref")).is_some() {
-        return None;
+        return Vec::new();
     }
     if notes.is_empty() && sent == media.as_str() {
         return wire;
@@ -967,6 +1168,85 @@ mod tests {
     }
 
     #[test]
+    fn parameters_of_one_rust_name_are_renamed_and_sent_as_declared() {
+        let mut doc = json!({"paths": {"/r/{id}": {"get": {"operationId": "g", "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+            {"name": "id", "in": "query", "schema": {"type": "string"}},
+            {"name": "ID", "in": "header", "schema": {"type": "string"}},
+            {"name": "other", "in": "query", "schema": {"type": "string"}}
+        ], "responses": {"204": {"description": "ok"}}}}}});
+        let out = lower(&mut doc);
+        let get = op(&doc, "/r/{id}", "get");
+        let names: Vec<&str> = get["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["id", "id_query", "ID_header", "other"]);
+        assert_eq!(
+            out.wire["GET /r/{id}"],
+            [
+                Wire::QueryName {
+                    sent: "id_query".into(),
+                    wire: "id".into()
+                },
+                Wire::HeaderName {
+                    sent: "ID_header".into(),
+                    wire: "ID".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn nullable_path_parameters_are_not_null() {
+        let mut doc = json!({
+            "components": {"schemas": {"Id": {"type": "string", "nullable": true, "maxLength": 3}},
+                "parameters": {"P": {"name": "b", "in": "path", "required": true,
+                    "schema": {"$ref": "#/components/schemas/Id"}}}},
+            "paths": {"/a/{a}/{b}": {"get": {"operationId": "g", "parameters": [
+                {"name": "a", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Id"}},
+                {"$ref": "#/components/parameters/P"},
+                {"name": "q", "in": "query", "schema": {"$ref": "#/components/schemas/Id"}}
+            ], "responses": {"204": {"description": "ok"}}}}}});
+        let out = lower(&mut doc);
+        let params = &op(&doc, "/a/{a}/{b}", "get")["parameters"];
+        for i in 0..2 {
+            assert_eq!(
+                params[i]["schema"],
+                json!({"type": "string", "maxLength": 3})
+            );
+        }
+        // A query parameter may well be null.
+        assert_eq!(
+            params[2]["schema"],
+            json!({"$ref": "#/components/schemas/Id"})
+        );
+        assert_eq!(
+            out.notes
+                .iter()
+                .filter(|n| n.kind == "path-parameter-not-null")
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn properties_of_one_rust_name_keep_the_first() {
+        let mut doc = json!({"components": {"schemas": {"S": {"type": "object",
+            "required": [">1y", "a"],
+            "properties": {"<=1y": {"type": "number"}, ">1y": {"type": "number"}, "a": {"type": "string"}}}}}});
+        let out = lower(&mut doc);
+        assert_eq!(
+            doc["components"]["schemas"]["S"],
+            json!({"type": "object", "required": ["a"], "additionalProperties": {},
+                "properties": {"<=1y": {"type": "number"}, "a": {"type": "string"}}})
+        );
+        assert_eq!(out.notes[0].pointer, "/components/schemas/S/properties");
+    }
+
+    #[test]
     fn a_required_body_without_schema_is_optional_json() {
         let mut doc = json!({"paths": {"/a": {"delete": {"operationId": "d", "requestBody": {
             "required": true, "content": {"application/json": {}}}}}}});
@@ -976,6 +1256,7 @@ mod tests {
             json!({"required": false, "content": {"application/json": {"schema": {}}}})
         );
         assert!(out.notes[0].message.contains("may be left out"));
+        assert_eq!(out.wire["DELETE /a"], [Wire::OptionalBody]);
     }
 
     #[test]
@@ -987,7 +1268,7 @@ mod tests {
             op(&doc, "/a", "put")["requestBody"]["content"],
             json!({"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}})
         );
-        assert_eq!(out.wire["PUT /a"], Wire::ContentType("image/png".into()));
+        assert_eq!(out.wire["PUT /a"], [Wire::ContentType("image/png".into())]);
     }
 
     #[test]
@@ -1000,7 +1281,7 @@ mod tests {
             op(&doc, "/a", "post")["requestBody"]["content"],
             json!({"application/json": {"schema": {"type": "object"}}})
         );
-        assert_eq!(out.wire["POST /a"], Wire::Multipart);
+        assert_eq!(out.wire["POST /a"], [Wire::Multipart]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use anyhow::{Result, bail};
 use serde_json::Value;
 
 use crate::changes::{self, SinceHead};
+use crate::dedupe;
 use crate::format::{self, Origin};
 use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
@@ -260,7 +261,7 @@ fn render_both(
     shown: &str,
     provider: &Provider,
     base_url: &str,
-    wire: &BTreeMap<String, lower::Wire>,
+    wire: &BTreeMap<String, Vec<lower::Wire>>,
     origin: &Origin,
 ) -> (Result<Client>, Result<String>) {
     std::thread::scope(|scope| {
@@ -285,11 +286,12 @@ fn render_client(
     shown: &str,
     provider: &Provider,
     base_url: &str,
-    wire: &BTreeMap<String, lower::Wire>,
+    wire: &BTreeMap<String, Vec<lower::Wire>>,
     origin: &Origin,
 ) -> Result<Client> {
     let tokens = generate::generate(doc, shown)?;
     let mut generated = format::parse(tokens, "client")?;
+    dedupe::dedupe(&mut generated);
     format::fill_missing_docs(&mut generated);
     let api = format::parse(
         facade::facade(&generated, provider, base_url, wire)?,

@@ -530,6 +530,54 @@ impl ClientHooks<Runtime> for generated::Client {
     }
 }
 
+/// A schema-less body the caller left out: the facade passed `null`, and the
+/// request goes out empty, still labelled JSON, as Cloudflare's SDK sends its
+/// DELETEs. A caller's explicit `Some(&Value::Null)` is sent empty as well.
+#[allow(dead_code)] // Only crates with such an operation call it.
+pub(crate) fn empty_for_null(request: &mut reqwest::Request) {
+    if request.body().and_then(reqwest::Body::as_bytes) == Some(b"null") {
+        *request.body_mut() = Some(reqwest::Body::from(Vec::new()));
+    }
+}
+
+/// Sends a query parameter under the vendor's name: the lowered document
+/// renamed it because its Rust name collided with another parameter's.
+#[allow(dead_code)] // Only crates with such an operation call it.
+pub(crate) fn rename_query_parameter(request: &mut reqwest::Request, sent: &str, wire: &str) {
+    let url = request.url_mut();
+    if !url.query_pairs().any(|(key, _)| key == sent) {
+        return;
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(key, value)| {
+            let key = if key == sent { wire.to_string() } else { key.into_owned() };
+            (key, value.into_owned())
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+}
+
+/// The same for a header parameter.
+#[allow(dead_code)] // Only crates with such an operation call it.
+pub(crate) fn rename_header(
+    request: &mut reqwest::Request,
+    sent: &str,
+    wire: &str,
+) -> Result<(), String> {
+    let name = |n: &str| HeaderName::try_from(n).map_err(|e| format!("header `{n}`: {e}"));
+    let (sent, wire) = (name(sent)?, name(wire)?);
+    let headers = request.headers_mut();
+    let values: Vec<HeaderValue> = match headers.entry(sent) {
+        reqwest::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
+        reqwest::header::Entry::Vacant(_) => return Ok(()),
+    };
+    for value in values {
+        headers.append(wire.clone(), value);
+    }
+    Ok(())
+}
+
 /// Sends the body progenitor built under the media type the spec declares
 /// (an image, XML, ...): progenitor labels every raw body
 /// `application/octet-stream`.

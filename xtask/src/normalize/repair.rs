@@ -18,7 +18,15 @@
 //! - `format` on an object schema, on which progenitor gives up;
 //! - in 3.0 only, a numeric (3.1-style) `exclusiveMinimum`/`exclusiveMaximum`;
 //! - security scheme `type`s and `in`s in the wrong case (`APIKey`), and 3.1's
-//!   `mutualTLS`, which 3.0 does not know.
+//!   `mutualTLS`, which 3.0 does not know;
+//! - a `default` its own schema does not admit (`type: boolean, default:
+//!   "true"`): typify refuses the whole operation over it. A string holding
+//!   JSON that the schema admits is read as that JSON, anything else dropped.
+//!   Only what the schema says in place is checked (a `$ref` admits anything);
+//! - a schema with no `type` whose keywords name one (`minimum`, `format:
+//!   binary`, an `enum` with `maxLength`): typify has no rule for these and
+//!   panics. The keywords apply to one type only, so that type is what the
+//!   author meant; schemas typify already reads without a type are left alone.
 
 use serde_json::{Map, Value, json};
 
@@ -90,6 +98,292 @@ pub(super) fn schema(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
                 shown(&format)
             ),
         );
+    }
+    infer_type(map, ptr, ctx);
+    integral_enum(map, ptr, ctx);
+    default(map, ptr, ctx);
+}
+
+/// `type: number` whose `enum` holds only whole numbers admits exactly what
+/// `type: integer` does; typify cannot check a default against the former
+/// (Cloudflare's `dns-records_ttl`: `anyOf` a range or `enum: [1]`).
+fn integral_enum(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
+    let whole = |v: &Value| v.is_i64() || v.is_u64() || v.is_null();
+    if map.get("type").and_then(Value::as_str) == Some("number")
+        && let Some(Value::Array(values)) = map.get("enum")
+        && !values.is_empty()
+        && values.iter().all(whole)
+    {
+        ctx.note(
+            child(ptr, "type"),
+            "read `type: number` as `type: integer`: its `enum` holds only whole numbers, which the generator reads only as integers",
+        );
+        map.insert("type".into(), json!("integer"));
+    }
+}
+
+const STRING_KEYWORDS: [&str; 3] = ["minLength", "maxLength", "pattern"];
+const NUMBER_KEYWORDS: [&str; 5] = [
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+];
+const ARRAY_KEYWORDS: [&str; 4] = ["items", "minItems", "maxItems", "uniqueItems"];
+const OBJECT_KEYWORDS: [&str; 5] = [
+    "properties",
+    "required",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+];
+
+/// The JSON Schema type of a value, `integer` for whole numbers.
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Whether the schema at `ptr` is a branch of a combinator. There, `{minimum:
+/// 1}` constrains the numbers among what the siblings admit; a type would
+/// exclude the rest.
+fn in_combinator(ptr: &str) -> bool {
+    let mut tokens = ptr.rsplit('/');
+    let last = tokens.next().unwrap_or_default();
+    let parent = tokens.next().unwrap_or_default();
+    matches!(last, "not" | "if" | "then" | "else")
+        || (last.bytes().all(|b| b.is_ascii_digit())
+            && matches!(parent, "allOf" | "anyOf" | "oneOf"))
+}
+
+/// A schema with no `type` whose keywords belong to one type only, in a
+/// combination typify has no rule for (numeric bounds, `format`, an `enum`
+/// beside other keywords): that type is set.
+fn infer_type(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
+    let combinators = ["$ref", "allOf", "anyOf", "oneOf", "not", "const", "type"];
+    if combinators.iter().any(|kw| map.contains_key(*kw)) || in_combinator(ptr) {
+        return;
+    }
+    let has = |kws: &[&str]| kws.iter().any(|kw| map.contains_key(*kw));
+    let format = map.get("format").and_then(Value::as_str);
+    let enumerated = map.contains_key("enum");
+    let numeric =
+        has(&NUMBER_KEYWORDS) || matches!(format, Some("int32" | "int64" | "float" | "double"));
+    let families = [
+        has(&STRING_KEYWORDS) || (format.is_some() && !numeric),
+        numeric,
+        has(&ARRAY_KEYWORDS),
+        has(&OBJECT_KEYWORDS),
+    ];
+    // What typify reads without a type: one family alone, or an enum alone.
+    let readable = !numeric
+        && format.is_none()
+        && (families.iter().filter(|f| **f).count() + usize::from(enumerated)) == 1;
+    if readable || families.iter().filter(|f| **f).count() != 1 {
+        return;
+    }
+    // Literal values say integer or number; a format settles it.
+    let literals: Vec<&str> = ["default", "example"]
+        .iter()
+        .filter_map(|kw| map.get(*kw))
+        .chain(
+            map.get("enum")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        )
+        .filter(|v| !v.is_null())
+        .map(type_of)
+        .collect();
+    let inferred = match families.iter().position(|f| *f) {
+        Some(0) => "string",
+        Some(1) => match format {
+            Some("int32" | "int64") => "integer",
+            Some("float" | "double") => "number",
+            _ if !literals.is_empty() && literals.iter().all(|t| *t == "integer") => "integer",
+            _ => "number",
+        },
+        Some(2) => "array",
+        _ => "object",
+    };
+    let fits = |t: &&str| *t == inferred || (inferred == "number" && *t == "integer");
+    if let Some(Value::Array(values)) = map.get("enum")
+        && !values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(type_of)
+            .all(|t| fits(&t))
+    {
+        return;
+    }
+    let named: Vec<&str> = STRING_KEYWORDS
+        .iter()
+        .chain(&NUMBER_KEYWORDS)
+        .chain(&ARRAY_KEYWORDS)
+        .chain(&OBJECT_KEYWORDS)
+        .chain(&["format", "enum"])
+        .copied()
+        .filter(|kw| map.contains_key(*kw))
+        .collect();
+    ctx.note(
+        ptr.to_string(),
+        format!(
+            "set `type: {inferred}` on a schema without one: its keywords ({}) apply to {inferred}s only, and the generator cannot read them without a type",
+            named.iter().map(|kw| format!("`{kw}`")).collect::<Vec<_>>().join(", ")
+        ),
+    );
+    map.insert("type".into(), json!(inferred));
+}
+
+/// A `default` the schema around it does not admit: read from a JSON string
+/// when that yields a value it admits (Cloudflare writes `default: "true"` on
+/// booleans), dropped otherwise.
+fn default(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
+    let Some(value) = map.get("default").filter(|v| !admits(map, v)) else {
+        return;
+    };
+    let at = child(ptr, "default");
+    let shown = shown(value);
+    let parsed = value
+        .as_str()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .filter(|parsed| admits(map, parsed));
+    match parsed {
+        Some(parsed) => {
+            ctx.note(
+                at,
+                format!(
+                    "read `default: {shown}` as {}: the schema's type wants it",
+                    self::shown(&parsed)
+                ),
+            );
+            map.insert("default".into(), parsed);
+        }
+        None => {
+            ctx.note(
+                at,
+                format!("dropped `default: {shown}`: the schema does not admit it, and the generator refuses such a default"),
+            );
+            map.remove("default");
+        }
+    }
+}
+
+/// Whether `schema` admits `value`, judged only from what it says in place:
+/// `type`, `nullable`, `enum`, `const`, bounds, lengths, and inline `items`
+/// and `properties`. References and combinators admit anything here.
+fn admits(schema: &Map<String, Value>, value: &Value) -> bool {
+    if schema.contains_key("$ref") {
+        return true;
+    }
+    let has = |kws: &[&str]| kws.iter().any(|kw| schema.contains_key(*kw));
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        // A default is one value the author had in mind: keywords of one type
+        // alone say which (Cloudflare's `items` with `default: "[...]"`).
+        _ => match [
+            has(&STRING_KEYWORDS),
+            has(&NUMBER_KEYWORDS),
+            has(&ARRAY_KEYWORDS),
+            has(&OBJECT_KEYWORDS),
+        ] {
+            [true, false, false, false] => vec!["string"],
+            [false, true, false, false] => vec!["number"],
+            [false, false, true, false] => vec!["array"],
+            [false, false, false, true] => vec!["object"],
+            _ => Vec::new(),
+        },
+    };
+    if value.is_null() {
+        return schema.get("nullable") == Some(&Value::Bool(true))
+            || types.contains(&"null")
+            || (types.is_empty() && !schema.contains_key("enum"));
+    }
+    if let Some(Value::Array(values)) = schema.get("enum")
+        && !values.contains(value)
+    {
+        return false;
+    }
+    if schema.get("const").is_some_and(|c| c != value) {
+        return false;
+    }
+    if !types.is_empty() && !types.iter().any(|t| has_type(t, value)) {
+        return false;
+    }
+    let number = |kw: &str| schema.get(kw).and_then(Value::as_f64);
+    let count = |kw: &str| schema.get(kw).and_then(Value::as_u64);
+    match value {
+        Value::Number(n) => {
+            let n = n.as_f64().unwrap_or_default();
+            let exclusive = |kw: &str| schema.get(kw) == Some(&Value::Bool(true));
+            !(number("minimum").is_some_and(|m| n < m || (exclusive("exclusiveMinimum") && n == m))
+                || number("maximum")
+                    .is_some_and(|m| n > m || (exclusive("exclusiveMaximum") && n == m))
+                || number("exclusiveMinimum").is_some_and(|m| n <= m)
+                || number("exclusiveMaximum").is_some_and(|m| n >= m))
+        }
+        Value::String(s) => {
+            let len = s.chars().count() as u64;
+            !(count("minLength").is_some_and(|m| len < m)
+                || count("maxLength").is_some_and(|m| len > m))
+        }
+        Value::Array(items) => {
+            let len = items.len() as u64;
+            let unique = schema.get("uniqueItems") == Some(&Value::Bool(true));
+            let item_schema = schema.get("items").and_then(Value::as_object);
+            !(count("minItems").is_some_and(|m| len < m)
+                || count("maxItems").is_some_and(|m| len > m)
+                || (unique
+                    && items
+                        .iter()
+                        .enumerate()
+                        .any(|(i, v)| items[i + 1..].contains(v)))
+                || item_schema.is_some_and(|s| items.iter().any(|v| !admits(s, v))))
+        }
+        Value::Object(fields) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let required = schema.get("required").and_then(Value::as_array);
+            let missing = required.is_some_and(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|name| !fields.contains_key(name))
+            });
+            let wrong = properties.is_some_and(|props| {
+                fields.iter().any(|(name, v)| {
+                    props
+                        .get(name)
+                        .and_then(Value::as_object)
+                        .is_some_and(|s| !admits(s, v))
+                })
+            });
+            !(missing || wrong)
+        }
+        Value::Bool(_) | Value::Null => true,
+    }
+}
+
+/// Whether `value` is an instance of the JSON Schema type `t`.
+fn has_type(t: &str, value: &Value) -> bool {
+    match t {
+        "string" => value.is_string(),
+        // The generated field is a Rust integer: `1.0` does not fit it.
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        "null" => value.is_null(),
+        _ => true,
     }
 }
 
@@ -319,7 +613,7 @@ mod tests {
             {"type": "integer", "minimum": "1s", "maximum": "10"} => {"type": "integer", "maximum": 10};
             {"type": "number", "multipleOf": " 0.5 ", "maximum": 3.5} => {"type": "number", "multipleOf": 0.5, "maximum": 3.5};
             {"exclusiveMinimum": "x"} => {};
-            {"exclusiveMaximum": "5"} => {"maximum": 5, "exclusiveMaximum": true};
+            {"exclusiveMaximum": "5"} => {"type": "number", "maximum": 5, "exclusiveMaximum": true};
         }
         let s = json!({"type": "integer", "minimum": "1s", "maximum": "10"});
         assert_eq!(note_at(s), ["/minimum", "/maximum"]);
@@ -352,11 +646,132 @@ mod tests {
             {"type": "integer", "enum": [1, 1e23, 18446744073709551615u64, null]} => {"type": "integer", "enum": [1, 18446744073709551615u64, null]};
             {"type": "integer", "enum": [1e23]} => {"type": "integer"};
             // Not integers beyond 64 bits, or not on an integer schema: untouched.
-            {"type": "integer", "maximum": 9223372036854775807i64, "minimum": 1.5, "default": 2.5} => {"type": "integer", "maximum": 9223372036854775807i64, "minimum": 1.5, "default": 2.5};
+            {"type": "integer", "maximum": 9223372036854775807i64, "minimum": 1.5, "default": 2} => {"type": "integer", "maximum": 9223372036854775807i64, "minimum": 1.5, "default": 2};
             {"type": "number", "maximum": 1e23, "default": 1e23} => {"type": "number", "maximum": 1e23, "default": 1e23};
         }
         let s = json!({"type": "integer", "maximum": huge, "enum": [1e23]});
         assert_eq!(note_at(s), ["/maximum", "/enum"]);
+    }
+
+    /// The schema repaired as `components/schemas/S` of a 3.0 document (left
+    /// in the 3.0 dialect), with its notes' messages.
+    fn fixed(s: Value) -> (Value, Vec<String>) {
+        let mut d = doc(json!({}));
+        d["openapi"] = json!("3.0.3");
+        d["components"]["schemas"]["S"] = s;
+        let out = normalize(d).unwrap();
+        let notes = out.notes.into_iter().map(|n| n.message).collect();
+        (out.document["components"]["schemas"]["S"].clone(), notes)
+    }
+
+    #[test]
+    fn types_named_by_keywords_alone() {
+        for (schema, inferred) in [
+            (json!({"default": 1, "minimum": 1}), Some("integer")),
+            (json!({"minimum": 0, "maximum": 1}), Some("number")),
+            (json!({"maximum": 5, "format": "double"}), Some("number")),
+            (
+                json!({"format": "binary", "description": "a file"}),
+                Some("string"),
+            ),
+            (
+                json!({"enum": ["block", "challenge"], "maxLength": 12}),
+                Some("string"),
+            ),
+            // typify reads these without a type: left alone.
+            (json!({"properties": {}}), None),
+            (json!({"maxLength": 3}), None),
+            (json!({"enum": ["a", 1]}), None),
+            (json!({"items": {}}), None),
+            // Ambiguous or contradicted: left alone.
+            (json!({"minimum": 1, "maxLength": 3}), None),
+            (json!({"enum": ["a"], "minimum": 1}), None),
+            (json!({"allOf": [{}], "minimum": 1}), None),
+            // In a branch, bounds constrain what the siblings admit.
+            (json!({"anyOf": [{"minimum": 1}, {"maxLength": 2}]}), None),
+        ] {
+            let (out, notes) = fixed(schema.clone());
+            assert_eq!(
+                out.get("type").and_then(Value::as_str),
+                inferred,
+                "{schema}: {notes:?}"
+            );
+            assert_eq!(
+                notes.len(),
+                usize::from(inferred.is_some()),
+                "{schema}: {notes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_number_enums_are_integers() {
+        let (out, notes) = fixed(json!({"type": "number", "enum": [1, 2]}));
+        assert_eq!(
+            (out, notes.len()),
+            (json!({"type": "integer", "enum": [1, 2]}), 1)
+        );
+        for kept in [
+            json!({"type": "number", "enum": [1.5]}),
+            json!({"type": "number"}),
+        ] {
+            assert_eq!(fixed(kept.clone()).0, kept);
+        }
+    }
+
+    #[test]
+    fn defaults_the_schema_does_not_admit() {
+        let (out, notes) = fixed(json!({"type": "boolean", "default": "true"}));
+        assert_eq!(out, json!({"type": "boolean", "default": true}));
+        assert!(
+            notes[0].contains("read `default: \"true\"` as true"),
+            "{notes:?}"
+        );
+        // A string that is JSON of the wrong type is still wrong.
+        let (out, notes) =
+            fixed(json!({"type": "array", "items": {"type": "integer"}, "default": "200"}));
+        assert_eq!(out, json!({"type": "array", "items": {"type": "integer"}}));
+        assert!(notes[0].contains("dropped `default: \"200\"`"), "{notes:?}");
+        let (out, _) = fixed(json!({"items": {"enum": ["a"]}, "default": "[\"a\"]"}));
+        assert_eq!(out, json!({"items": {"enum": ["a"]}, "default": ["a"]}));
+        for (schema, default) in [
+            (json!({"type": "string", "enum": ["a", "b"]}), json!("")),
+            (json!({"type": "integer"}), json!(1.5)),
+            (json!({"type": "integer", "minimum": 1}), json!(0)),
+            (json!({"type": "string", "maxLength": 2}), json!("abc")),
+            (json!({"type": "array", "uniqueItems": true}), json!([1, 1])),
+            (json!({"type": "object", "required": ["a"]}), json!({})),
+            (
+                json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+                json!({"a": 1}),
+            ),
+            (json!({"type": "string"}), json!(null)),
+        ] {
+            let mut with = schema.clone();
+            with["default"] = default.clone();
+            assert_eq!(fixed(with).0, schema, "default {default} should be dropped");
+        }
+        for (schema, default) in [
+            (json!({"type": "string", "nullable": true}), json!(null)),
+            (
+                json!({"type": ["integer", "null"], "minimum": 1}),
+                json!(null),
+            ),
+            (
+                json!({"type": "number", "minimum": 0, "maximum": 1}),
+                json!(0.5),
+            ),
+            (json!({"$ref": "#/components/schemas/X"}), json!("anything")),
+            (
+                json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+                json!({"a": "x", "b": 2}),
+            ),
+        ] {
+            let mut with = schema.clone();
+            with["default"] = default;
+            let (out, notes) = fixed(with.clone());
+            assert_eq!((out, notes.len()), (with, 0));
+        }
     }
 
     #[test]

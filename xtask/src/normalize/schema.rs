@@ -431,12 +431,12 @@ mod tests {
     #[test]
     fn exclusive_bounds() {
         converts! {
-            {"exclusiveMinimum": 0} => {"minimum": 0, "exclusiveMinimum": true};
-            {"exclusiveMinimum": 0, "minimum": 5} => {"minimum": 5};
-            {"exclusiveMinimum": 5, "minimum": 5} => {"minimum": 5, "exclusiveMinimum": true};
-            {"exclusiveMaximum": 10, "maximum": 20} => {"maximum": 10, "exclusiveMaximum": true};
-            {"exclusiveMaximum": 10, "maximum": 3} => {"maximum": 3};
-            {"minimum": 1, "exclusiveMinimum": true} => {"minimum": 1, "exclusiveMinimum": true};
+            {"type": "number", "exclusiveMinimum": 0} => {"type": "number", "minimum": 0, "exclusiveMinimum": true};
+            {"type": "number", "exclusiveMinimum": 0, "minimum": 5} => {"type": "number", "minimum": 5};
+            {"type": "number", "exclusiveMinimum": 5, "minimum": 5} => {"type": "number", "minimum": 5, "exclusiveMinimum": true};
+            {"type": "number", "exclusiveMaximum": 10, "maximum": 20} => {"type": "number", "maximum": 10, "exclusiveMaximum": true};
+            {"type": "number", "exclusiveMaximum": 10, "maximum": 3} => {"type": "number", "maximum": 3};
+            {"type": "number", "minimum": 1, "exclusiveMinimum": true} => {"type": "number", "minimum": 1, "exclusiveMinimum": true};
         }
     }
 

@@ -1,0 +1,377 @@
+//! Dedupe step: one Rust type for each shape, however many schemas have it.
+//!
+//! Vendors repeat themselves. Cloudflare's document defines the same
+//! `{type: string, maxLength: 32}` identifier under hundreds of names, and
+//! inlines one response envelope per operation; typify turns each into a type
+//! of its own, with its impls. In Cloudflare's 8,795 types, 5,490 were
+//! identical to another but for their names, and compiling them dominated
+//! `cargo check` of the crate.
+//!
+//! This step reads the generated `types` module (derive, don't predict): a
+//! type's *family* is its definition and the impls that belong to it (whose
+//! `Self` it is, or, for `impl From<T> for String`, the first local type the
+//! trait names). Two families are the same shape when their tokens are equal
+//! once docs are dropped, their own names are blanked, and every other local
+//! type is read as the type it became. The first family of each shape (in the
+//! module's order, which is typify's: by name) stays; every later one becomes
+//! `pub type Later = First;` with its own docs, so every name the schemas gave
+//! still exists. Folding repeats until nothing changes, since a struct whose
+//! fields were folded may now equal another.
+//!
+//! Folding two types into one can make two impls identical (`impl From<A> for
+//! E` and `impl From<B> for E` for an untagged enum's variants): the later
+//! one is dropped.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use syn::{Item, Type};
+
+/// Folds identical types of the `types` module into aliases of one; returns
+/// how many became aliases.
+pub fn dedupe(file: &mut syn::File) -> usize {
+    let Some(items) = file.items.iter_mut().find_map(|item| match item {
+        Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    }) else {
+        return 0;
+    };
+    let names: Vec<String> = items.iter().filter_map(type_name).collect();
+    let index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    // Each item's family (None for items that belong to none: modules, uses).
+    let owners: Vec<Option<usize>> = items.iter().map(|item| owner(item, &index)).collect();
+    let mut words = Words::default();
+    let mut shapes: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
+    for (item, owner) in items.iter().zip(&owners) {
+        if let Some(family) = owner {
+            words.encode(item.to_token_stream(), &index, &mut shapes[*family]);
+        }
+    }
+
+    // representative[i] == i for a type that stays.
+    let mut representative: Vec<usize> = (0..names.len()).collect();
+    loop {
+        let mut first: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut folded = false;
+        for family in 0..names.len() {
+            if representative[family] != family {
+                continue;
+            }
+            let key = resolved(&shapes[family], family, &representative);
+            match first.get(&key) {
+                Some(&rep) => {
+                    representative[family] = rep;
+                    folded = true;
+                }
+                None => {
+                    first.insert(key, family);
+                }
+            }
+        }
+        if !folded {
+            break;
+        }
+        // Chains (a → b → c) point at their end.
+        for family in 0..names.len() {
+            let mut rep = representative[family];
+            while representative[rep] != rep {
+                rep = representative[rep];
+            }
+            representative[family] = rep;
+        }
+    }
+    let aliased = (0..names.len()).filter(|&i| representative[i] != i).count();
+    if aliased == 0 {
+        return 0;
+    }
+
+    // A tuple struct cannot be built or matched through an alias: such paths
+    // (in `defaults`, in other types' impls) name the representative.
+    let renames: HashMap<String, syn::Ident> = (0..names.len())
+        .filter(|&i| representative[i] != i)
+        .map(|i| {
+            let rep = &names[representative[i]];
+            (
+                names[i].clone(),
+                syn::Ident::new(rep, proc_macro2::Span::call_site()),
+            )
+        })
+        .collect();
+    let mut constructors = Constructors { renames: &renames };
+    for item in items.iter_mut() {
+        syn::visit_mut::VisitMut::visit_item_mut(&mut constructors, item);
+    }
+
+    let mut seen_impls = HashSet::new();
+    let old = std::mem::take(items);
+    for (item, owner) in old.into_iter().zip(owners) {
+        match owner {
+            Some(family) if representative[family] != family => {
+                // The definition becomes the alias; its impls go.
+                if let Some(alias) = alias(&item, &names[representative[family]]) {
+                    items.push(alias);
+                }
+            }
+            Some(_) if matches!(item, Item::Impl(_)) => {
+                let Item::Impl(imp) = &item else {
+                    unreachable!()
+                };
+                let mut header = Vec::new();
+                if let Some((_, path, _)) = &imp.trait_ {
+                    let ty = &imp.self_ty;
+                    words.encode(quote!(#path for #ty), &index, &mut header);
+                }
+                // Impls without a trait may repeat (inherent impls of one type).
+                let key = resolved(&header, usize::MAX, &representative);
+                if imp.trait_.is_none() || seen_impls.insert(key) {
+                    items.push(item);
+                }
+            }
+            _ => items.push(item),
+        }
+    }
+    aliased
+}
+
+/// Renames aliased types where they are called or matched as tuple structs.
+struct Constructors<'a> {
+    renames: &'a HashMap<String, syn::Ident>,
+}
+
+impl Constructors<'_> {
+    fn rename(&self, path: &mut syn::Path) {
+        if let Some(last) = path.segments.last_mut()
+            && let Some(rep) = self.renames.get(&last.ident.to_string())
+        {
+            last.ident = rep.clone();
+        }
+    }
+}
+
+impl syn::visit_mut::VisitMut for Constructors<'_> {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        if let syn::Expr::Path(p) = call.func.as_mut() {
+            self.rename(&mut p.path);
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
+    }
+
+    fn visit_pat_tuple_struct_mut(&mut self, pat: &mut syn::PatTupleStruct) {
+        self.rename(&mut pat.path);
+        syn::visit_mut::visit_pat_tuple_struct_mut(self, pat);
+    }
+}
+
+/// The name a struct or enum item defines.
+fn type_name(item: &Item) -> Option<String> {
+    match item {
+        Item::Struct(s) => Some(s.ident.to_string()),
+        Item::Enum(e) => Some(e.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The family an item belongs to: the type it defines, the local type of an
+/// impl's `Self`, or the first local type the impl's trait names.
+fn owner(item: &Item, index: &HashMap<&str, usize>) -> Option<usize> {
+    match item {
+        Item::Struct(_) | Item::Enum(_) => index.get(type_name(item)?.as_str()).copied(),
+        Item::Impl(imp) => {
+            if let Type::Path(p) = imp.self_ty.as_ref()
+                && p.qself.is_none()
+                && let Some(ident) = p.path.get_ident()
+                && let Some(&i) = index.get(ident.to_string().as_str())
+            {
+                return Some(i);
+            }
+            let (_, path, _) = imp.trait_.as_ref()?;
+            first_local(path.to_token_stream(), index)
+        }
+        _ => None,
+    }
+}
+
+fn first_local(tokens: TokenStream, index: &HashMap<&str, usize>) -> Option<usize> {
+    tokens.into_iter().find_map(|tt| match tt {
+        TokenTree::Ident(ident) => index.get(ident.to_string().as_str()).copied(),
+        TokenTree::Group(g) => first_local(g.stream(), index),
+        _ => None,
+    })
+}
+
+/// `pub type Name = Representative;`, keeping the definition's docs.
+fn alias(item: &Item, representative: &str) -> Option<Item> {
+    let (attrs, vis, ident) = match item {
+        Item::Struct(s) => (&s.attrs, &s.vis, &s.ident),
+        Item::Enum(e) => (&e.attrs, &e.vis, &e.ident),
+        _ => return None,
+    };
+    let docs = attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let target = syn::Ident::new(representative, proc_macro2::Span::call_site());
+    Some(syn::parse_quote! {
+        #(#docs)*
+        #vis type #ident = #target;
+    })
+}
+
+/// Tokens as numbers: words interned, local type names marked by the high
+/// bit (their index), so a shape compares as a `Vec<u32>`.
+#[derive(Default)]
+struct Words {
+    ids: HashMap<String, u32>,
+}
+
+const LOCAL: u32 = 1 << 31;
+/// Stands for the family's own name in its shape.
+const OWN: u32 = u32::MAX;
+
+impl Words {
+    fn word(&mut self, text: String) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(text).or_insert(next)
+    }
+
+    fn encode(&mut self, tokens: TokenStream, index: &HashMap<&str, usize>, out: &mut Vec<u32>) {
+        let mut tokens = tokens.into_iter().peekable();
+        while let Some(tt) = tokens.next() {
+            match tt {
+                TokenTree::Ident(ident) => {
+                    let text = ident.to_string();
+                    match index.get(text.as_str()) {
+                        Some(&i) => out.push(LOCAL | i as u32),
+                        None => out.push(self.word(text)),
+                    }
+                }
+                TokenTree::Punct(p) => {
+                    // Docs differ between identical shapes: `#[doc = ...]` is skipped.
+                    if p.as_char() == '#'
+                        && let Some(TokenTree::Group(g)) = tokens.peek()
+                        && g.delimiter() == Delimiter::Bracket
+                        && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "doc")
+                    {
+                        tokens.next();
+                        continue;
+                    }
+                    let spacing = matches!(p.spacing(), proc_macro2::Spacing::Joint);
+                    out.push(self.word(format!(
+                        "{}{}",
+                        p.as_char(),
+                        if spacing { "j" } else { "" }
+                    )));
+                }
+                TokenTree::Literal(lit) => out.push(self.word(lit.to_string())),
+                TokenTree::Group(g) => {
+                    let (open, close) = match g.delimiter() {
+                        Delimiter::Parenthesis => ("(", ")"),
+                        Delimiter::Brace => ("{", "}"),
+                        Delimiter::Bracket => ("[", "]"),
+                        Delimiter::None => ("«", "»"),
+                    };
+                    out.push(self.word(open.into()));
+                    self.encode(g.stream(), index, out);
+                    out.push(self.word(close.into()));
+                }
+            }
+        }
+    }
+}
+
+/// A shape with every local type read as its representative, and the
+/// family's own name blanked.
+fn resolved(shape: &[u32], own: usize, representative: &[usize]) -> Vec<u32> {
+    shape
+        .iter()
+        .map(|&w| {
+            if w & LOCAL == 0 || w == OWN {
+                return w;
+            }
+            let local = (w & !LOCAL) as usize;
+            let rep = representative[local];
+            if local == own || rep == own {
+                OWN
+            } else {
+                LOCAL | rep as u32
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deduped(source: &str) -> (String, usize) {
+        let mut file: syn::File = syn::parse_str(source).unwrap();
+        let n = dedupe(&mut file);
+        (prettyplease::unparse(&file), n)
+    }
+
+    #[test]
+    fn identical_types_become_aliases_and_lose_their_impls() {
+        let (out, n) = deduped(
+            r#"pub mod types {
+                ///First id.
+                pub struct AId(String);
+                impl From<AId> for String { fn from(v: AId) -> Self { v.0 } }
+                ///Second id.
+                pub struct BId(String);
+                impl From<BId> for String { fn from(v: BId) -> Self { v.0 } }
+                /// Different: a length check.
+                pub struct CId(String);
+                impl CId { fn check(&self) -> bool { self.0.len() < 3 } }
+                pub struct Holder { pub id: AId }
+                pub struct Other { pub id: BId }
+            }"#,
+        );
+        assert_eq!(n, 2, "{out}");
+        assert!(
+            out.contains("///Second id.\n    pub type BId = AId;"),
+            "{out}"
+        );
+        assert!(out.contains("pub type Other = Holder;"), "{out}");
+        assert!(!out.contains("From<BId>"), "{out}");
+        assert!(out.contains("pub struct CId"), "{out}");
+    }
+
+    #[test]
+    fn impls_that_folding_makes_equal_are_dropped() {
+        let (out, n) = deduped(
+            r#"pub mod types {
+                pub struct A(String);
+                pub struct B(String);
+                pub enum E { A(A), B(B) }
+                impl From<A> for E { fn from(v: A) -> Self { Self::A(v) } }
+                impl From<B> for E { fn from(v: B) -> Self { Self::B(v) } }
+            }"#,
+        );
+        assert_eq!(n, 1);
+        assert_eq!(out.matches("impl From<").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn recursive_types_fold_by_shape() {
+        let (out, n) = deduped(
+            r#"pub mod types {
+                pub struct Node { pub next: Option<Box<Node>> }
+                pub struct Other { pub next: Option<Box<Other>> }
+                pub struct Mixed { pub next: Option<Box<Node>> }
+            pub struct T1(i64);
+            pub struct T2(i64);
+            pub mod defaults { pub fn t() -> super::T2 { super::T2(1) } }
+            }"#,
+        );
+        assert_eq!(n, 2, "{out}");
+        assert!(out.contains("pub type Other = Node;"), "{out}");
+        // Built through the representative: an alias is no constructor.
+        assert!(
+            out.contains("super::T2 {\n            super::T1(1)"),
+            "{out}"
+        );
+        assert!(out.contains("pub struct Mixed"), "{out}");
+    }
+}
