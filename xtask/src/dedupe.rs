@@ -49,7 +49,7 @@ pub fn dedupe(file: &mut syn::File) -> usize {
     let mut shapes: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
     for (item, owner) in items.iter().zip(&owners) {
         if let Some(family) = owner {
-            words.encode(item.to_token_stream(), &index, &mut shapes[*family]);
+            words.encode_item(item, &index, &mut shapes[*family]);
         }
     }
 
@@ -145,6 +145,17 @@ struct Constructors<'a> {
 
 impl Constructors<'_> {
     fn rename(&self, path: &mut syn::Path) {
+        // `Self::X(..)` and `Enum::X(..)` name a variant, not type `X`; only
+        // a bare or module-qualified path (`super::X`) names the type.
+        let n = path.segments.len();
+        if n > 1
+            && !path.segments[n - 2]
+                .ident
+                .to_string()
+                .starts_with(|c: char| c.is_ascii_lowercase())
+        {
+            return;
+        }
         if let Some(last) = path.segments.last_mut()
             && let Some(rep) = self.renames.get(&last.ident.to_string())
         {
@@ -236,6 +247,29 @@ impl Words {
         *self.ids.entry(text).or_insert(next)
     }
 
+    /// An item's shape. Variant names are words, not types, even when typify
+    /// named a variant after the type it holds (`AaaPolicyId(AaaPolicyId)`):
+    /// folding that type must not rename the variant that code names.
+    fn encode_item(&mut self, item: &Item, index: &HashMap<&str, usize>, out: &mut Vec<u32>) {
+        let Item::Enum(e) = item else {
+            return self.encode(item.to_token_stream(), index, out);
+        };
+        let (attrs, vis, ident, generics) = (&e.attrs, &e.vis, &e.ident, &e.generics);
+        self.encode(quote!(#(#attrs)* #vis enum #ident #generics), index, out);
+        out.push(self.word("{".into()));
+        for variant in &e.variants {
+            let (attrs, fields) = (&variant.attrs, &variant.fields);
+            self.encode(quote!(#(#attrs)*), index, out);
+            out.push(self.word(format!("variant {}", variant.ident)));
+            self.encode(fields.to_token_stream(), index, out);
+            if let Some((_, discriminant)) = &variant.discriminant {
+                self.encode(quote!(= #discriminant), index, out);
+            }
+            out.push(self.word(",".into()));
+        }
+        out.push(self.word("}".into()));
+    }
+
     fn encode(&mut self, tokens: TokenStream, index: &HashMap<&str, usize>, out: &mut Vec<u32>) {
         let mut tokens = tokens.into_iter().peekable();
         while let Some(tt) = tokens.next() {
@@ -243,6 +277,8 @@ impl Words {
                 TokenTree::Ident(ident) => {
                     let text = ident.to_string();
                     match index.get(text.as_str()) {
+                        // `Self::X`, `Enum::X`: a variant or associated item.
+                        Some(_) if self.after_type_path(out) => out.push(self.word(text)),
                         Some(&i) => out.push(LOCAL | i as u32),
                         None => out.push(self.word(text)),
                     }
@@ -277,6 +313,19 @@ impl Words {
                     out.push(self.word(close.into()));
                 }
             }
+        }
+    }
+}
+
+impl Words {
+    /// Whether `out` ends in `Self::` or `LocalType::`.
+    fn after_type_path(&self, out: &[u32]) -> bool {
+        let id = |text: &str| self.ids.get(text).copied();
+        match out {
+            [.., before, a, b] if Some(*a) == id(":j") && Some(*b) == id(":") => {
+                before & LOCAL != 0 || Some(*before) == id("Self")
+            }
+            _ => false,
         }
     }
 }
@@ -351,6 +400,31 @@ mod tests {
         );
         assert_eq!(n, 1);
         assert_eq!(out.matches("impl From<").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn variants_named_after_folded_types_keep_their_names() {
+        let (out, n) = deduped(
+            r#"pub mod types {
+                pub struct A(String);
+                pub struct B(String);
+                pub enum E { A(A) }
+                pub enum F { B(B) }
+                impl From<A> for E { fn from(v: A) -> Self { Self::A(v) } }
+                impl From<B> for F { fn from(v: B) -> Self { F::B(v) } }
+                pub enum G { B(B), C(String) }
+                impl G { fn b(&self) -> bool { matches!(self, Self::B(_)) } }
+                impl From<B> for G { fn from(v: B) -> Self { Self::B(v) } }
+            }"#,
+        );
+        // B folds into A; F's variant is still `B`, so F stays, and
+        // G's `Self::B` still names its variant.
+        assert_eq!(n, 1, "{out}");
+        assert!(out.contains("pub enum F"), "{out}");
+        assert!(
+            out.contains("Self::B(v)") && out.contains("Self::B(_)"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use syn::{Item, Type};
 pub fn mock(generated: TokenStream) -> Result<syn::File> {
     let mut file: syn::File = syn::parse2(generated)?;
     match_query_values_as_sent(&mut file)?;
-    serialize_optional_bodies(&mut file)?;
+    pass_bodies_by_reference(&mut file)?;
+    match_repeated_path_variables(&mut file);
     let thens: Vec<syn::Ident> = file
         .items
         .iter()
@@ -185,13 +186,15 @@ fn match_query_values_as_sent(file: &mut syn::File) -> Result<()> {
     Ok(())
 }
 
-/// A `Then` setter whose body is optional (a response that may have no body,
-/// see [`lower`](crate::lower)) takes `Option<&T>`, which progenitor passes to
-/// `json_body_obj` as if it were a reference.
-fn serialize_optional_bodies(file: &mut syn::File) -> Result<()> {
+/// `json_body_obj` takes a reference, and progenitor passes `value` as it
+/// came. That is wrong for a body that may be absent (a response that may have
+/// no body, see [`lower`](crate::lower)), taken as `Option<&T>`, and for a
+/// `Copy` type (a unit enum, a `NonZeroU64`), taken by value.
+fn pass_bodies_by_reference(file: &mut syn::File) -> Result<()> {
     use syn::visit_mut::VisitMut;
     for f in setters(file) {
-        if !squeezed(&f.sig.inputs).contains("value:Option<") {
+        let inputs = squeezed(&f.sig.inputs);
+        if inputs.contains("value:&") || !inputs.contains("value:") {
             continue;
         }
         let rewrite = |call: &syn::ExprMethodCall| {
@@ -211,9 +214,96 @@ fn serialize_optional_bodies(file: &mut syn::File) -> Result<()> {
     Ok(())
 }
 
+/// A path that names one variable twice (Cloudflare's
+/// `/accounts/{account_id}/…/accounts/{account_id}`) gets a matcher
+/// `format!("^/accounts/{}/…/accounts/{}$", value)`: two placeholders, one
+/// argument. Both places hold the same value, so both read the first argument.
+fn match_repeated_path_variables(file: &mut syn::File) {
+    use syn::visit_mut::VisitMut;
+    struct Formats;
+    impl VisitMut for Formats {
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            if !mac.path.is_ident("format") {
+                return;
+            }
+            let Ok(args) = mac.parse_body_with(
+                syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+            ) else {
+                return;
+            };
+            let mut args = args.into_iter();
+            let Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(template),
+                ..
+            })) = args.next()
+            else {
+                return;
+            };
+            let rest: Vec<syn::Expr> = args.collect();
+            let text = template.value();
+            if rest.len() != 1 || text.matches("{}").count() < 2 {
+                return;
+            }
+            let template = syn::LitStr::new(&text.replace("{}", "{0}"), template.span());
+            mac.tokens = quote!(#template, #(#rest),*);
+        }
+    }
+    for f in setters(file) {
+        Formats.visit_block_mut(&mut f.block);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_taken_by_value_or_optional_are_passed_by_reference() {
+        let mut file: syn::File = syn::parse2(quote! {
+            pub mod operations {
+                impl GetThen {
+                    pub fn ok(self, value: types::Mode) -> Self {
+                        Self(self.0.status(200u16).json_body_obj(value))
+                    }
+                    pub fn maybe(self, value: Option<&types::Thing>) -> Self {
+                        Self(self.0.status(200u16).json_body_obj(value))
+                    }
+                    pub fn other(self, value: &types::Thing) -> Self {
+                        Self(self.0.status(201u16).json_body_obj(value))
+                    }
+                }
+            }
+        })
+        .unwrap();
+        pass_bodies_by_reference(&mut file).unwrap();
+        let text = squeezed(&file);
+        assert_eq!(text.matches("json_body_obj(&value)").count(), 2, "{text}");
+        assert_eq!(text.matches("json_body_obj(value)").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_variable_named_twice_in_a_path_matches_one_value() {
+        let mut file: syn::File = syn::parse2(quote! {
+            pub mod operations {
+                impl GetWhen {
+                    pub fn account_id(self, value: &str) -> Self {
+                        let re = regex::Regex::new(
+                            &format!("^/accounts/{}/maps/.*/accounts/{}$", value.to_string()),
+                        )
+                        .unwrap();
+                        Self(self.0.path_matches(re))
+                    }
+                }
+            }
+        })
+        .unwrap();
+        match_repeated_path_variables(&mut file);
+        let text = squeezed(&file);
+        assert!(
+            text.contains(r#"format!("^/accounts/{0}/maps/.*/accounts/{0}$",value.to_string())"#),
+            "{text}"
+        );
+    }
 
     #[test]
     fn array_query_parameters_expect_each_element() {

@@ -52,7 +52,7 @@ pub struct Note {
 /// Runs load → normalize → generate → format for one provider, writing nothing.
 pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let shown = provider.spec_display();
-    let loaded = load::load(&provider.spec_path(root), &shown)?;
+    let loaded = timed("load", || load::load(&provider.spec_path(root), &shown))?;
     let text = String::from_utf8_lossy(&loaded.bytes);
     let at_line = |pointer: &str| {
         load::line_of_pointer(&text, pointer)
@@ -72,7 +72,7 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         })?,
         None => loaded.document,
     };
-    let normalized = normalize::normalize(document).map_err(|e| {
+    let normalized = timed("normalize", || normalize::normalize(document)).map_err(|e| {
         anyhow::anyhow!(
             "{}: at {}: {}",
             at_line(&e.pointer),
@@ -111,7 +111,7 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             text: format!("{shown}: {note}"),
         });
     }
-    let lowered = lower::lower(&mut doc);
+    let lowered = timed("lower", || lower::lower(&mut doc));
     notes.extend(
         lowered
             .notes
@@ -289,9 +289,9 @@ fn render_client(
     wire: &BTreeMap<String, Vec<lower::Wire>>,
     origin: &Origin,
 ) -> Result<Client> {
-    let tokens = generate::generate(doc, shown)?;
-    let mut generated = format::parse(tokens, "client")?;
-    dedupe::dedupe(&mut generated);
+    let tokens = timed("client: progenitor", || generate::generate(doc, shown))?;
+    let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
+    timed("client: dedupe", || dedupe::dedupe(&mut generated));
     format::fill_missing_docs(&mut generated);
     let api = format::parse(
         facade::facade(&generated, provider, base_url, wire)?,
@@ -299,16 +299,29 @@ fn render_client(
     )?;
     Ok(Client {
         operations: facade::operations(&generated),
-        generated: format::render(&generated, origin),
+        generated: timed("client: render", || format::render(&generated, origin)),
         api: format::render(&api, origin),
     })
 }
 
 /// The `mock` module, formatted.
 fn render_mock(doc: &Value, shown: &str, origin: &Origin) -> Result<String> {
-    let mut mock = mock::mock(generate::generate_mock(doc, shown)?)?;
+    let tokens = timed("mock: progenitor", || generate::generate_mock(doc, shown))?;
+    let mut mock = timed("mock: parse and complete", || mock::mock(tokens))?;
     format::fill_missing_docs(&mut mock);
-    Ok(format::render(&mock, origin))
+    Ok(timed("mock: render", || format::render(&mock, origin)))
+}
+
+/// Runs `f`; with `XTASK_TIMINGS` set, prints how long it took, for finding
+/// where generation of a large document spends its time.
+fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("XTASK_TIMINGS").is_none() {
+        return f();
+    }
+    let start = std::time::Instant::now();
+    let out = f();
+    eprintln!("timing: {label}: {:.2} s", start.elapsed().as_secs_f64());
+    out
 }
 
 /// The crate's version for the README's `[dependencies]` line: `major.minor`
