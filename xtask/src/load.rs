@@ -208,47 +208,72 @@ fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
 /// serde's data model drops source positions, so errors found after parsing
 /// (by the normalizer or the generator) recover the line this way.
 pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
-    let keys: Vec<String> = pointer
-        .split('/')
-        .skip(1)
-        .map(|k| k.replace("~1", "/").replace("~0", "~"))
-        .collect();
-    let mut min_indent = 0usize;
-    let mut line_no = 0usize;
-    let lines: Vec<&str> = text.lines().collect();
-    let mut start = 0usize;
-    for key in &keys {
-        let mut found = None;
-        for (i, line) in lines.iter().enumerate().skip(start) {
-            let trimmed = line.trim_start();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
-            }
-            let indent = line.len() - trimmed.len();
-            if i > start && indent < min_indent && line_no > 0 {
-                break;
-            }
-            let bare = trimmed.trim_start_matches("- ");
-            let matches = [key.clone(), format!("'{key}'"), format!("\"{key}\"")]
-                .iter()
-                .any(|k| bare.starts_with(&format!("{k}:")));
-            if matches && indent >= min_indent {
-                found = Some((i, indent));
-                break;
-            }
-        }
-        match found {
-            Some((i, indent)) => {
-                line_no = i + 1;
-                start = i + 1;
-                min_indent = indent + 1;
-            }
-            // Array indices and flow-style mappings are not tracked: report the
-            // deepest line we did find.
-            None => break,
+    Lines::new(text).of_pointer(pointer)
+}
+
+/// A spec's lines, split once: a large document's notes (Cloudflare's run to
+/// two thousand) each look up a line, and splitting ten megabytes per note
+/// cost more than generating the crate.
+pub struct Lines<'a> {
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Lines<'a> {
+    /// Splits `text` into lines.
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            lines: text.lines().collect(),
         }
     }
-    (line_no > 0).then_some(line_no)
+
+    /// [`line_of_pointer`] on these lines.
+    pub fn of_pointer(&self, pointer: &str) -> Option<usize> {
+        let mut min_indent = 0usize;
+        let mut line_no = 0usize;
+        let mut start = 0usize;
+        for key in pointer.split('/').skip(1) {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            let mut found = None;
+            for (i, line) in self.lines.iter().enumerate().skip(start) {
+                let trimmed = line.trim_start();
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                let indent = line.len() - trimmed.len();
+                if i > start && indent < min_indent && line_no > 0 {
+                    break;
+                }
+                if indent >= min_indent && declares(trimmed.trim_start_matches("- "), &key) {
+                    found = Some((i, indent));
+                    break;
+                }
+            }
+            match found {
+                Some((i, indent)) => {
+                    line_no = i + 1;
+                    start = i + 1;
+                    min_indent = indent + 1;
+                }
+                // Array indices and flow-style mappings are not tracked: report the
+                // deepest line we did find.
+                None => break,
+            }
+        }
+        (line_no > 0).then_some(line_no)
+    }
+}
+
+/// Whether a line starts with `key:`, `'key':` or `"key":`.
+fn declares(line: &str, key: &str) -> bool {
+    let quoted = |q: char| {
+        line.strip_prefix(q)
+            .and_then(|rest| rest.strip_prefix(key))
+            .and_then(|rest| rest.strip_prefix(q))
+    };
+    [line.strip_prefix(key), quoted('\''), quoted('"')]
+        .into_iter()
+        .flatten()
+        .any(|rest| rest.starts_with(':'))
 }
 
 #[cfg(test)]

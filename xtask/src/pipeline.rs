@@ -54,8 +54,10 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let shown = provider.spec_display();
     let loaded = timed("load", || load::load(&provider.spec_path(root), &shown))?;
     let text = String::from_utf8_lossy(&loaded.bytes);
+    let lines = load::Lines::new(&text);
     let at_line = |pointer: &str| {
-        load::line_of_pointer(&text, pointer)
+        lines
+            .of_pointer(pointer)
             .map(|line| format!("{shown}:{line}"))
             .unwrap_or_else(|| shown.clone())
     };
@@ -292,11 +294,13 @@ fn render_client(
     let tokens = timed("client: progenitor", || generate::generate(doc, shown))?;
     let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
-    format::fill_missing_docs(&mut generated);
-    let api = format::parse(
-        facade::facade(&generated, provider, base_url, wire)?,
-        "facade",
-    )?;
+    timed("client: docs", || format::fill_missing_docs(&mut generated));
+    let api = timed("facade", || {
+        format::parse(
+            facade::facade(&generated, provider, base_url, wire)?,
+            "facade",
+        )
+    })?;
     Ok(Client {
         operations: facade::operations(&generated),
         generated: timed("client: render", || format::render(&generated, origin)),
