@@ -550,6 +550,18 @@ fn invalid_base_urls_are_refused() {
             "{url}: {err:?}"
         );
     }
+    // What a crate whose spec names no server gets without one: told how to
+    // give one.
+    let err = gcore_iam::Client::builder()
+        .credential("k")
+        .base_url("")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ClientBuilder::base_url") && err.contains("GCORE_BASE_URL"),
+        "{err}"
+    );
     let client = gcore_iam::Client::builder()
         .credential("k")
         .base_url("https://proxy.example/gcore/")

@@ -113,6 +113,15 @@ pub fn lower(doc: &mut Value) -> Lowered {
                 continue;
             };
             let at = format!("{item_at}/{method}");
+            if !op.contains_key("responses") {
+                // Optional since OpenAPI 3.1; progenitor's model requires it.
+                op.insert("responses".into(), json!({}));
+                out.note(
+                    "responses-missing",
+                    at.clone(),
+                    "the operation declares no responses (optional since OpenAPI 3.1): any success is accepted and its body is not read",
+                );
+            }
             unique_id(op, &at, &mut ids, &mut methods, &mut out);
             path_parameters(&components, path, shared_params.as_ref(), op, &at, &mut out);
             parameter_schemas(&components, op, &at, &mut out);
@@ -128,7 +137,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
         // Path-level parameters are merged into each operation above.
         if let Some(Value::Array(params)) = item.get_mut("parameters") {
             for (i, param) in params.iter_mut().enumerate() {
-                path_parameter_not_null(
+                text_parameter(
                     &components,
                     param,
                     &format!("{item_at}/parameters/{i}"),
@@ -487,7 +496,7 @@ fn path_parameters(
         return;
     };
     for (i, param) in params.iter_mut().enumerate() {
-        path_parameter_not_null(components, param, &format!("{at}/parameters/{i}"), out);
+        text_parameter(components, param, &format!("{at}/parameters/{i}"), out);
         let Some(p) = param.as_object_mut() else {
             continue;
         };
@@ -527,21 +536,47 @@ fn path_parameters(
     }
 }
 
-/// A path parameter whose schema admits `null` (Cloudflare reuses nullable
-/// identifiers) becomes an `Option` without `Display`, which the generated
-/// path formatting needs; a path segment is never null, so the parameter gets
-/// the schema without `nullable`, inlined.
-fn path_parameter_not_null(components: &Value, param: &mut Value, at: &str, out: &mut Lowered) {
+/// Path and header values must print as text (progenitor formats them with
+/// `to_string()`). A schema whose Rust type cannot (an array, an object, a
+/// union) becomes a string the caller serializes. A path parameter whose
+/// schema admits `null` (Cloudflare reuses nullable identifiers) becomes an
+/// `Option` without `Display`; a path segment is never null, so the parameter
+/// gets the schema without `nullable`, inlined.
+fn text_parameter(components: &Value, param: &mut Value, at: &str, out: &mut Lowered) {
     let Some(resolved) = resolve(components, param) else {
         return;
     };
-    if resolved.get("in").and_then(Value::as_str) != Some("path") {
+    let place = resolved
+        .get("in")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if place != "path" && place != "header" {
         return;
     }
     let Some(schema) = resolved.get("schema").and_then(|s| resolve(components, s)) else {
         return;
     };
-    if schema.get("nullable") != Some(&Value::Bool(true)) {
+    if !prints_as_text(components, schema, 0) {
+        // progenitor puts path and header values on the wire with `to_string()`,
+        // which arrays, objects and typify's unions do not have.
+        let mut text = json!({"type": "string"});
+        if let Some(description) = schema.get("description") {
+            text["description"] = description.clone();
+        }
+        let mut inlined = resolved.clone();
+        inlined["schema"] = text;
+        *param = inlined;
+        out.note(
+            "parameter-as-text",
+            format!("{at}/schema"),
+            format!(
+                "a {place} parameter is sent as one piece of text, and this schema (an array, an object or a union) has no single text form in Rust: generated as a string; pass the value serialized as the spec's `style` says (an array as `a,b,c`)"
+            ),
+        );
+        return;
+    }
+    if place != "path" || schema.get("nullable") != Some(&Value::Bool(true)) {
         return;
     }
     let mut schema = schema.clone();
@@ -556,6 +591,33 @@ fn path_parameter_not_null(components: &Value, param: &mut Value, at: &str, out:
         format!("{at}/schema"),
         "a path parameter cannot be null: generated from its schema without `nullable`",
     );
+}
+
+/// Whether typify gives this schema a type that implements `Display`: a
+/// scalar, a string enum, or a single-branch `allOf` of one.
+fn prints_as_text(components: &Value, schema: &Value, depth: usize) -> bool {
+    let Some(schema) = resolve(components, schema) else {
+        return true; // preflight reports a broken reference
+    };
+    if depth > 8
+        || schema.get("anyOf").is_some()
+        || schema.get("oneOf").is_some()
+        || schema.get("not").is_some()
+    {
+        return false;
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        return all.len() == 1 && prints_as_text(components, &all[0], depth + 1);
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) => matches!(t.as_str(), "string" | "integer" | "number" | "boolean"),
+        None => {
+            schema.get("properties").is_none()
+                && schema.get("items").is_none()
+                && schema.get("enum").is_some()
+        }
+        _ => false,
+    }
 }
 
 /// A parameter described by `content` instead of `schema` takes the schema of
@@ -1051,6 +1113,34 @@ mod tests {
         doc["paths"][path][method].clone()
     }
 
+    /// [`super::lower`] without the notes on missing `responses`: most
+    /// fixtures here leave them out for brevity.
+    fn lower(doc: &mut Value) -> Lowered {
+        let mut out = super::lower(doc);
+        out.notes.retain(|n| n.kind != "responses-missing");
+        out
+    }
+
+    #[test]
+    fn operations_without_responses_accept_any_success() {
+        let mut doc = json!({"paths": {"/a": {
+            "get": {"operationId": "g"},
+            "put": {"operationId": "p", "responses": {"204": {"description": "ok"}}}}}});
+        let out = super::lower(&mut doc);
+        assert_eq!(op(&doc, "/a", "get")["responses"], json!({}));
+        assert_eq!(
+            op(&doc, "/a", "put")["responses"],
+            json!({"204": {"description": "ok"}})
+        );
+        let missing: Vec<&str> = out
+            .notes
+            .iter()
+            .filter(|n| n.kind == "responses-missing")
+            .map(|n| n.pointer.as_str())
+            .collect();
+        assert_eq!(missing, ["/paths/~1a/get"]);
+    }
+
     #[test]
     fn schemas_that_would_share_a_type_name_are_renamed() {
         let mut doc = json!({
@@ -1229,6 +1319,45 @@ mod tests {
                 .filter(|n| n.kind == "path-parameter-not-null")
                 .count(),
             2
+        );
+    }
+
+    #[test]
+    fn path_and_header_values_without_a_text_form_are_strings() {
+        let mut doc = json!({
+            "components": {"schemas": {"Either": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                "Wrapped": {"allOf": [{"type": "integer"}]}}},
+            "paths": {"/a/{a}/{b}/{c}": {"get": {"operationId": "g", "parameters": [
+                {"name": "a", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Either"}},
+                {"name": "b", "in": "path", "required": true, "schema": {"type": "array", "items": {"type": "string"}}},
+                {"name": "c", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Wrapped"}},
+                {"name": "X-Obj", "in": "header", "schema": {"type": "object", "description": "d"}},
+                {"name": "q", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+            ], "responses": {"204": {"description": "ok"}}}}}});
+        let out = lower(&mut doc);
+        let params = &op(&doc, "/a/{a}/{b}/{c}", "get")["parameters"];
+        assert_eq!(params[0]["schema"], json!({"type": "string"}));
+        assert_eq!(params[1]["schema"], json!({"type": "string"}));
+        // One branch of a printable type prints.
+        assert_eq!(
+            params[2]["schema"],
+            json!({"$ref": "#/components/schemas/Wrapped"})
+        );
+        assert_eq!(
+            params[3]["schema"],
+            json!({"type": "string", "description": "d"})
+        );
+        // Query values are serialized by serde, arrays included.
+        assert_eq!(params[4]["schema"]["type"], "array");
+        let pointers: Vec<&str> = out
+            .notes
+            .iter()
+            .filter(|n| n.kind == "parameter-as-text")
+            .map(|n| n.pointer.as_str())
+            .collect();
+        assert_eq!(
+            pointers,
+            [0, 1, 3].map(|i| format!("/paths/~1a~1{{a}}~1{{b}}~1{{c}}/get/parameters/{i}/schema"))
         );
     }
 

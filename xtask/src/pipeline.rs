@@ -122,7 +122,10 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     );
     generate::preflight(&doc).map_err(locate)?;
     let operations = generate::operations(&doc).len();
-    let base_url = default_base_url(&doc, &shown)?;
+    let (base_url, no_server) = default_base_url(&doc);
+    if let Some(message) = no_server {
+        notes.push(note("base-url-missing".into(), "/servers", &message));
+    }
     generate::route_errors_to_runtime(&mut doc);
 
     let info = |field: &str| {
@@ -349,19 +352,40 @@ fn display_pointer(pointer: &str) -> &str {
     if pointer.is_empty() { "/" } else { pointer }
 }
 
-/// The first server URL: the default base URL of the client.
-fn default_base_url(doc: &Value, shown: &str) -> Result<String> {
-    let url = doc
+/// The client's default base URL: the first server's, its `{variables}`
+/// replaced by their defaults. A document whose first server is relative or
+/// absent (valid OpenAPI: relative to wherever the document is served) gives
+/// none, with a note: the client then asks its user for one.
+fn default_base_url(doc: &Value) -> (String, Option<String>) {
+    let mut url = doc
         .pointer("/servers/0/url")
         .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        bail!(
-            "{shown}: at /servers/0/url: the client's default base URL comes from the first server, \
-             which must be an absolute http(s) URL (found {url:?}); add or fix `servers`"
-        );
+        .unwrap_or_default()
+        .to_string();
+    if let Some(variables) = doc
+        .pointer("/servers/0/variables")
+        .and_then(Value::as_object)
+    {
+        for (name, variable) in variables {
+            if let Some(default) = variable.get("default").and_then(Value::as_str) {
+                url = url.replace(&format!("{{{name}}}"), default);
+            }
+        }
     }
-    Ok(url.trim_end_matches('/').to_string())
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return (url.trim_end_matches('/').to_string(), None);
+    }
+    let found = if url.is_empty() {
+        "no server".to_string()
+    } else {
+        format!("the relative URL {url:?}")
+    };
+    (
+        String::new(),
+        Some(format!(
+            "the first server gives {found}, not an absolute http(s) URL: the client has no default base URL, and building one without a base URL (`ClientBuilder::base_url` or the provider's base URL variable) fails with a message saying so"
+        )),
+    )
 }
 
 /// Renders every selected provider; fails before anything is written if any fails.
@@ -564,4 +588,36 @@ pub fn check_with(root: &Path, names: &[String], strict: bool) -> Result<Check> 
         ));
     }
     Ok(Check { report, fresh })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_base_url_is_the_first_servers_with_its_variables_filled_in() {
+        let doc = json!({"servers": [{"url": "{scheme}://api.example.com/{version}/",
+            "variables": {"scheme": {"default": "https"}, "version": {"default": "v2"}}}]});
+        assert_eq!(
+            default_base_url(&doc),
+            ("https://api.example.com/v2".to_string(), None)
+        );
+    }
+
+    #[test]
+    fn a_relative_or_missing_server_gives_no_default_and_a_note() {
+        for doc in [
+            json!({}),
+            json!({"servers": [{"url": "/v1"}]}),
+            json!({"servers": [{"url": ""}]}),
+        ] {
+            let (url, note) = default_base_url(&doc);
+            assert_eq!(url, "");
+            assert!(
+                note.is_some_and(|n| n.contains("no default base URL")),
+                "{doc}"
+            );
+        }
+    }
 }

@@ -127,7 +127,7 @@ connect timeout, retries, backoff, concurrency, default headers, or your own
 | variable | meaning |
 |---|---|
 | `{key_env}` | the {what}, sent as `{header}: {prefix}<{what}>` |
-| `{url_env}` | overrides the base URL (default `{base_url}`) |
+| `{url_env}` | {url_meaning} |
 
 A missing or empty credential is a `ConfigError`: nothing is sent.
 
@@ -173,7 +173,14 @@ MIT OR Apache-2.0.
         // Text from the spec, each placed inside a line: one line each.
         spec_title = prose::inline(spec.title),
         version = prose::inline(spec.version),
-        base_url = prose::inline(base_url),
+        url_meaning = if base_url.is_empty() {
+            "the base URL; required, since the spec names no server".to_string()
+        } else {
+            format!(
+                "overrides the base URL (default `{}`)",
+                prose::inline(base_url)
+            )
+        },
         spec_file = provider.spec_display(),
         key_env = auth.env,
         url_env = provider.base_url_env,

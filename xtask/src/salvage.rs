@@ -105,6 +105,18 @@ pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
         }) else {
             break;
         };
+        // The document's first refusal may be another operation's: ask about
+        // this one alone for its own reason.
+        let reason = {
+            let mut alone = doc.clone();
+            let others: Vec<(String, String)> = operations
+                .iter()
+                .filter(|(p, m)| (p, m) != (&path, &method))
+                .cloned()
+                .collect();
+            remove_operations(&mut alone, &others);
+            generate::refusal(&alone).unwrap_or(reason)
+        };
         let id = doc["paths"][&path][&method]["operationId"]
             .as_str()
             .unwrap_or("(no operationId)")
@@ -216,5 +228,25 @@ mod tests {
         assert!(doc["paths"].get("/bad/{x}").is_none());
         assert!(doc["paths"].get("/ok").is_some());
         assert!(generate::refusal(&doc).is_none());
+    }
+
+    #[test]
+    fn each_left_out_operation_gets_its_own_reason() {
+        let mut doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/a/{x}": {"get": {"operationId": "a",
+                    "parameters": [{"name": "x", "in": "path", "required": false, "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "ok"}}}},
+                "/b": {"get": {"operationId": "b",
+                    "parameters": [{"name": "s", "in": "query", "style": "spaceDelimited",
+                        "schema": {"type": "array", "items": {"type": "string"}}}],
+                    "responses": {"204": {"description": "ok"}}}}
+            }
+        });
+        let aside = salvage(&mut doc);
+        assert_eq!(aside.len(), 2, "{aside:?}");
+        assert_ne!(aside[0].reason, aside[1].reason, "{aside:?}");
     }
 }

@@ -289,6 +289,16 @@ impl ClientBuilder {
         let base_url = self
             .base_url
             .unwrap_or_else(|| PROVIDER.default_base_url.to_string());
+        if base_url.is_empty() {
+            // The spec names no absolute server, so there is no default.
+            return Err(ConfigError::InvalidBaseUrl {
+                url: base_url,
+                reason: format!(
+                    "empty (a spec that names no server gives no default): set one with `ClientBuilder::base_url` or ${}",
+                    PROVIDER.base_url_env
+                ),
+            });
+        }
         let parsed = reqwest::Url::parse(&base_url).map_err(|e| ConfigError::InvalidBaseUrl {
             url: base_url.clone(),
             reason: e.to_string(),
