@@ -72,6 +72,10 @@ async fn main() {
     println!("rule: {:?}", rule.map_err(|e| e.to_string()));
     let labels = client.put_labels("a,b").await;
     println!("labels: {:?}", labels.map(|_| ()).map_err(|e| e.to_string()));
+    let session = client.get_session("s1", Some("dark")).await;
+    println!("session: {:?}", session.map_err(|e| e.to_string()));
+    let refused = client.get_session("has space", None).await;
+    println!("refused: {}", refused.is_err());
 }
 "#;
 
@@ -95,6 +99,7 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         "the header parameter `ID` has the Rust name of another parameter; its argument is `id_header`",
         "a path parameter is sent as one piece of text",
         "the operation declares no responses",
+        "the cookie `theme` is an argument like a header's",
     ] {
         assert!(report.contains(kind), "missing note {kind:?} in\n{report}");
     }
@@ -123,6 +128,7 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         Reply::json(200, &serde_json::json!({"deleted": true})),
         Reply::status(204),
         Reply::json(201, &serde_json::json!({"ignored": true})),
+        Reply::status(204),
     ])
     .await;
     let base_url = server.url("");
@@ -139,11 +145,12 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         stdout,
         "upload: Ok(())\nimage: Ok(())\ncreate: thing t9\ncreate: job 5\n\
          get: one\nget: none\ndelete: {\"deleted\":true}\ndelete: {\"deleted\":true}\n\
-         rule: Ok(())\nlabels: Ok(())\n"
+         rule: Ok(())\nlabels: Ok(())\nsession: Ok(())\nrefused: true\n"
     );
 
     let requests = server.requests();
-    assert_eq!(requests.len(), 10);
+    // The refused cookie never left the client.
+    assert_eq!(requests.len(), 11);
     let line = |i: usize| {
         (
             requests[i].method.as_str(),
@@ -212,6 +219,13 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
     // An array path parameter taken as text; `,` is sent as the spec's
     // `simple` style writes it.
     assert_eq!((line(9).0, line(9).1), ("PUT", "/labels/a,b"));
+    // Cookie parameters, the path item's and the operation's, in one header.
+    assert_eq!(line(10).1, "/session");
+    assert_eq!(
+        requests[10].header("cookie"),
+        Some("session=s1; theme=dark")
+    );
+    assert_eq!(requests[10].header("cookie-session"), None);
     for request in &requests {
         assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
     }

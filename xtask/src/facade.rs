@@ -48,6 +48,9 @@ pub fn facade(
                 Wire::HeaderName { sent, wire } => {
                     quote!(runtime::rename_header(request, #sent, #wire)?;)
                 }
+                Wire::Cookie { sent, name } => {
+                    quote!(runtime::cookie_from_header(request, #sent, #name)?;)
+                }
             });
             rewired.push(quote!(#id => { #(#calls)* }));
         }

@@ -27,6 +27,8 @@ use serde_json::{Map, Value, json};
 
 use crate::generate::{METHODS, RESERVED_METHODS, escape_pointer, method_name};
 
+mod references;
+
 /// One rewrite of the in-memory document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lowering {
@@ -61,6 +63,15 @@ pub enum Wire {
     /// takes `Option<&Value>`, and `None` goes out as an empty body (still
     /// labelled JSON).
     OptionalBody,
+    /// A cookie parameter, which progenitor does not send: lowered to the
+    /// header `sent`, whose value the runtime moves into the `Cookie` header
+    /// as `name=value`.
+    Cookie {
+        /// The header in the lowered document.
+        sent: String,
+        /// The cookie's name in the vendor's document.
+        name: String,
+    },
     /// The same as [`Wire::QueryName`], for a header parameter.
     HeaderName {
         /// The name in the lowered document.
@@ -93,6 +104,7 @@ impl Lowered {
 /// Lowers every operation of `doc` in place.
 pub fn lower(doc: &mut Value) -> Lowered {
     let mut out = Lowered::default();
+    references::hoist(doc, &mut out);
     distinct_schema_names(doc, &mut out);
     narrowed_enums(doc, &mut out);
     crate::flatten::flatten(doc, &mut out);
@@ -107,12 +119,20 @@ pub fn lower(doc: &mut Value) -> Lowered {
         let Some(item) = item.as_object_mut() else {
             continue;
         };
+        let shared_cookies = match item.get_mut("parameters") {
+            Some(params) => cookie_parameters(&components, params, &item_at, &mut out),
+            None => Vec::new(),
+        };
         let shared_params = item.get("parameters").cloned();
         for method in METHODS {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
             let at = format!("{item_at}/{method}");
+            let mut cookies = shared_cookies.clone();
+            if let Some(params) = op.get_mut("parameters") {
+                cookies.extend(cookie_parameters(&components, params, &at, &mut out));
+            }
             if !op.contains_key("responses") {
                 // Optional since OpenAPI 3.1; progenitor's model requires it.
                 op.insert("responses".into(), json!({}));
@@ -127,6 +147,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
             parameter_schemas(&components, op, &at, &mut out);
             let mut wire =
                 distinct_parameter_names(&components, shared_params.as_ref(), op, &at, &mut out);
+            wire.extend(cookies);
             wire.extend(request_body(&components, op, &at, &mut out));
             if !wire.is_empty() {
                 out.wire
@@ -618,6 +639,51 @@ fn prints_as_text(components: &Value, schema: &Value, depth: usize) -> bool {
         }
         _ => false,
     }
+}
+
+/// Cookie parameters become headers named `cookie-{name}` (so the argument
+/// reads `cookie_{name}`), and the runtime sends their values as cookies.
+fn cookie_parameters(
+    components: &Value,
+    params: &mut Value,
+    at: &str,
+    out: &mut Lowered,
+) -> Vec<Wire> {
+    let mut wire = Vec::new();
+    let Some(params) = params.as_array_mut() else {
+        return wire;
+    };
+    for (i, param) in params.iter_mut().enumerate() {
+        let Some(resolved) = resolve(components, param) else {
+            continue;
+        };
+        if resolved.get("in").and_then(Value::as_str) != Some("cookie") {
+            continue;
+        }
+        let Some(name) = resolved
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let sent = format!("cookie-{name}");
+        let mut header = resolved.clone();
+        if let Some(map) = header.as_object_mut() {
+            map.insert("in".into(), json!("header"));
+            map.insert("name".into(), json!(sent));
+            map.remove("style");
+            map.remove("explode");
+        }
+        *param = header;
+        out.note(
+            "cookie-parameter",
+            format!("{at}/parameters/{i}"),
+            format!("progenitor sends no cookies: the cookie `{name}` is an argument like a header's, and is sent in the `Cookie` header as `{name}=<value>`"),
+        );
+        wire.push(Wire::Cookie { sent, name });
+    }
+    wire
 }
 
 /// A parameter described by `content` instead of `schema` takes the schema of

@@ -588,6 +588,37 @@ pub(crate) fn rename_header(
     Ok(())
 }
 
+/// Moves a cookie parameter's value from the header it was generated as into
+/// the `Cookie` header, as `name=value`.
+#[allow(dead_code)] // Only crates with such an operation call it.
+pub(crate) fn cookie_from_header(
+    request: &mut reqwest::Request,
+    sent: &str,
+    name: &str,
+) -> Result<(), String> {
+    let sent = HeaderName::try_from(sent).map_err(|e| format!("header `{sent}`: {e}"))?;
+    let headers = request.headers_mut();
+    let Some(value) = headers.remove(&sent) else {
+        return Ok(());
+    };
+    // RFC 6265 cookie-octets: no controls, whitespace, `"`, `,`, `;` or backslash.
+    let value = value
+        .to_str()
+        .ok()
+        .filter(|v| {
+            v.bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b',' | b';' | b'\\'))
+        })
+        .ok_or_else(|| format!("the value of cookie `{name}` holds characters a cookie cannot carry"))?;
+    let cookie = match headers.get(reqwest::header::COOKIE).map(HeaderValue::to_str) {
+        Some(Ok(existing)) => format!("{existing}; {name}={value}"),
+        _ => format!("{name}={value}"),
+    };
+    let cookie = HeaderValue::try_from(cookie).map_err(|e| format!("cookie `{name}`: {e}"))?;
+    headers.insert(reqwest::header::COOKIE, cookie);
+    Ok(())
+}
+
 /// Sends the body progenitor built under the media type the spec declares
 /// (an image, XML, ...): progenitor labels every raw body
 /// `application/octet-stream`.
