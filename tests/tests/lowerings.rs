@@ -110,6 +110,7 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         &xtask::pipeline::GenerateOptions {
             bump: false,
             strict: true,
+            ..Default::default()
         },
     )
     .unwrap_err()

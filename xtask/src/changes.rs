@@ -1,10 +1,15 @@
 //! The change report as the commands use it: `diff` for any two spec files, and
-//! for `generate` and `check` the change since the last commit, with the crate
-//! version that change requires.
+//! for `generate` and `check` the change since the crate's last release, with
+//! the crate version that change requires.
 //!
-//! The committed versions are read with `git show HEAD:<path>`. Git is optional:
-//! when it is missing, the directory is not a repository, or the file is new,
-//! the report says there is no previous version to compare, and nothing fails.
+//! The last release (the *baseline*) is the tag `<crate>-v<version>` when it
+//! exists, else the last commit that changed the `version` line of the crate's
+//! manifest; `--baseline=REV` names another. Comparing with `HEAD` instead
+//! would let a breaking change committed without its bump pass `check` from
+//! the next commit on. The baseline's files are read with `git show REV:<path>`.
+//! Git is optional: when it is missing, the directory is not a repository, or
+//! the file is new, the report says there is no previous version to compare,
+//! and nothing fails.
 
 use std::path::Path;
 use std::process::Command;
@@ -64,11 +69,21 @@ pub fn diff(root: &Path, old: &str, new: &str, provider: Option<&Provider>) -> R
 
 /// `<path>` as committed at `HEAD` in the repository holding `root`, or why not.
 pub fn git_show_head(root: &Path, path: &str) -> std::result::Result<Vec<u8>, String> {
+    git_show(root, "HEAD", path)
+}
+
+/// `<path>` as of `rev` in the repository holding `root`, or why not.
+pub fn git_show(root: &Path, rev: &str, path: &str) -> std::result::Result<Vec<u8>, String> {
     // `./` makes the path relative to `root`, which may be below the repository's top.
+    git(root, &["show", &format!("{rev}:./{path}")])
+}
+
+/// Runs git in `root`; its stdout, or the first line of what it said.
+fn git(root: &Path, args: &[&str]) -> std::result::Result<Vec<u8>, String> {
     let output = Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["show", &format!("HEAD:./{path}")])
+        .args(args)
         .output()
         .map_err(|e| format!("git is not available: {e}"))?;
     if output.status.success() {
@@ -84,11 +99,76 @@ pub fn git_show_head(root: &Path, path: &str) -> std::result::Result<Vec<u8>, St
     }
 }
 
+/// The revision a provider's changes are measured from, and how to call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// What git is given.
+    pub rev: String,
+    /// How the report names it.
+    pub label: String,
+}
+
+/// The crate's last release: the tag `<crate>-v<version>` of the version the
+/// manifest has at `HEAD`, or else the last commit that changed the
+/// manifest's `version` line (its creation included), or `HEAD` when git
+/// knows no such commit. `explicit` (`--baseline=REV`) overrides all.
+pub fn baseline(root: &Path, provider: &Provider, explicit: Option<&str>) -> Baseline {
+    if let Some(rev) = explicit {
+        return Baseline {
+            rev: rev.to_string(),
+            label: rev.to_string(),
+        };
+    }
+    let manifest = format!("{}/Cargo.toml", provider.crate_name);
+    let released = git_show_head(root, &manifest)
+        .ok()
+        .and_then(|m| version::manifest_version(&String::from_utf8_lossy(&m)));
+    if let Some(version) = &released {
+        let tag = format!("{}-v{version}", provider.crate_name);
+        if git(
+            root,
+            &["rev-parse", "-q", "--verify", &format!("refs/tags/{tag}")],
+        )
+        .is_ok()
+        {
+            return Baseline {
+                rev: tag.clone(),
+                label: tag,
+            };
+        }
+    }
+    let last = git(
+        root,
+        &[
+            "log",
+            "-1",
+            "--format=%h",
+            "-G",
+            "^version[[:space:]]*=",
+            "--",
+            &format!("./{manifest}"),
+        ],
+    )
+    .ok()
+    .map(|out| String::from_utf8_lossy(&out).trim().to_string())
+    .filter(|h| !h.is_empty());
+    match (last, released) {
+        (Some(commit), Some(version)) => Baseline {
+            label: format!("{} {version} (commit {commit})", provider.crate_name),
+            rev: commit,
+        },
+        _ => Baseline {
+            rev: "HEAD".into(),
+            label: "HEAD".into(),
+        },
+    }
+}
+
 fn manifest_path(root: &Path, provider: &Provider) -> std::path::PathBuf {
     provider.crate_dir(root).join("Cargo.toml")
 }
 
-/// What changed for one provider since `HEAD`.
+/// What changed for one provider since its [`baseline`].
 #[derive(Debug, Default)]
 pub struct SinceHead {
     /// Lines to print under the provider's status line (indented, newline-terminated).
@@ -103,10 +183,12 @@ pub struct SinceHead {
     pub current: Option<Version>,
 }
 
-/// Compares a provider's spec with its committed version and works out the
-/// crate version the change requires (`bump(version at HEAD)`, so running
-/// `generate` again never bumps twice). Never fails: problems become text.
-pub fn since_head(root: &Path, provider: &Provider) -> SinceHead {
+/// Compares a provider's spec with its version at `baseline` and works out
+/// the crate version the change requires (`bump(version at the baseline)`,
+/// so running `generate` again never bumps twice). Never fails: problems
+/// become text.
+pub fn since(root: &Path, provider: &Provider, baseline: &Baseline) -> SinceHead {
+    let since_label = format!("  since {}: ", baseline.label);
     let mut out = SinceHead::default();
     let shown = provider.spec_display();
     let manifest_shown = format!("{}/Cargo.toml", provider.crate_name);
@@ -116,37 +198,37 @@ pub fn since_head(root: &Path, provider: &Provider) -> SinceHead {
     let new_bytes = match std::fs::read(provider.spec_path(root)) {
         Ok(b) => b,
         Err(e) => {
-            out.text = format!("  since HEAD: not compared, cannot read {shown} ({e})\n");
+            out.text = format!("{since_label}not compared, cannot read {shown} ({e})\n");
             return out;
         }
     };
-    let old_bytes = match git_show_head(root, &shown) {
+    let old_bytes = match git_show(root, &baseline.rev, &shown) {
         Ok(b) => b,
         Err(why) => {
-            out.text = format!("  since HEAD: no previous version to compare ({why})\n");
+            out.text = format!("{since_label}no previous version to compare ({why})\n");
             return out;
         }
     };
     if old_bytes == new_bytes {
-        out.text = "  since HEAD: spec unchanged\n".to_string();
+        out.text = format!("{since_label}spec unchanged\n");
         return out;
     }
-    let head_name = format!("HEAD:{shown}");
+    let head_name = format!("{}:{shown}", baseline.rev);
     let old = match parse_normalized(&old_bytes, &head_name) {
         Ok(doc) => doc,
         Err(e) => {
-            out.text = format!("  since HEAD: no previous version to compare ({e:#})\n");
+            out.text = format!("{since_label}no previous version to compare ({e:#})\n");
             return out;
         }
     };
     let new = match parse_normalized(&new_bytes, &shown) {
         Ok(doc) => doc,
         Err(e) => {
-            out.text = format!("  since HEAD: not compared ({e:#})\n");
+            out.text = format!("{since_label}not compared ({e:#})\n");
             return out;
         }
     };
-    let head_version = git_show_head(root, &manifest_shown)
+    let head_version = git_show(root, &baseline.rev, &manifest_shown)
         .ok()
         .and_then(|m| version::manifest_version(&String::from_utf8_lossy(&m)));
     let report = Report::new(&head_name, &old, &shown, &new).for_crate(
@@ -154,7 +236,7 @@ pub fn since_head(root: &Path, provider: &Provider) -> SinceHead {
         &provider.crate_name,
         head_version.as_ref(),
     );
-    out.text = indent(&report.body_text(), "  since HEAD: ", "  ");
+    out.text = indent(&report.body_text(), &since_label, "  ");
     if report.semver != Bump::None {
         match (&head_version, &out.current, &current_text) {
             (Some(head), Some(current), Some(text)) => {
@@ -172,7 +254,8 @@ pub fn since_head(root: &Path, provider: &Provider) -> SinceHead {
                 }
             }
             _ => out.text.push_str(&format!(
-                "  version: not checked, {manifest_shown} has no literal `version = \"X.Y.Z\"` here or at HEAD\n"
+                "  version: not checked, {manifest_shown} has no literal `version = \"X.Y.Z\"` here or at {}\n",
+                baseline.label
             )),
         }
     }

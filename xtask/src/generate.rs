@@ -602,7 +602,12 @@ fn check_path_parameters(
             let Some(obj) = param.as_object() else {
                 continue;
             };
-            let name = obj.get("name").and_then(Value::as_str).unwrap_or_default();
+            let Some(name) = obj.get("name").and_then(Value::as_str) else {
+                return Err(spec_error(
+                    target_at,
+                    "the parameter has no `name` (a parameter needs `name` and `in`); add its name",
+                ));
+            };
             if !obj.contains_key("schema") && !obj.contains_key("content") {
                 return Err(spec_error(
                     target_at,

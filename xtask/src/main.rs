@@ -16,14 +16,17 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  generate [--no-bump] [--strict] [PROVIDER...]
+  generate [--no-bump] [--strict] [--baseline=REV] [PROVIDER...]
         regenerate the client crates from specs/ (all, or the named ones), print
-        what the spec change since HEAD does to each API, and bump each crate's
-        version as that change requires (--no-bump: leave versions alone; --strict:
-        refuse a spec that needs any lowering, repair or left-out operation)
-  check [--strict] [PROVIDER...]
+        what the spec change since each crate's last release does to its API, and
+        bump each crate's version as that change requires (--no-bump: leave
+        versions alone; --strict: refuse a spec that needs any lowering, repair or
+        left-out operation; --baseline=REV: compare with REV, not the last
+        release, which is the tag <crate>-v<version> or else the last commit that
+        changed the crate's version)
+  check [--strict] [--baseline=REV] [PROVIDER...]
         regenerate in memory; fail with a diff if the committed code is stale or
-        a crate's version is behind its spec change since HEAD
+        a crate's version is behind its spec change since its last release
   diff OLD_SPEC NEW_SPEC [--provider P] [--format text|json]
         what changes in the generated API between two spec files, classified as
         breaking or compatible, and the semver bump; writes nothing
@@ -96,22 +99,26 @@ fn main() -> ExitCode {
     let result = match command {
         "generate" => {
             let (flags, names) = split_flags(rest);
-            let known = ["--no-bump", "--strict"];
+            let (baseline, flags) = take_baseline(flags);
+            let known = ["--no-bump", "--strict", "--baseline=REV"];
             if flags.iter().any(|f| !known.contains(f)) {
                 return usage(Usage(unknown(&flags, &known)));
             }
             let options = GenerateOptions {
                 bump: !flags.contains(&"--no-bump"),
                 strict: flags.contains(&"--strict"),
+                baseline,
             };
             run_generate(&root, &names, &options)
         }
         "check" => {
             let (flags, names) = split_flags(rest);
+            let (baseline, flags) = take_baseline(flags);
             if flags.iter().any(|f| *f != "--strict") {
-                return usage(Usage(unknown(&flags, &["--strict"])));
+                return usage(Usage(unknown(&flags, &["--strict", "--baseline=REV"])));
             }
-            pipeline::check_with(&root, &names, !flags.is_empty()).map(|check| {
+            let strict = !flags.is_empty();
+            pipeline::check_with(&root, &names, strict, baseline.as_deref()).map(|check| {
                 if check.fresh {
                     print!("{}", check.report);
                     ExitCode::SUCCESS
@@ -193,6 +200,22 @@ fn split_flags(args: &[String]) -> (Vec<&str>, Vec<String>) {
         flags.into_iter().map(String::as_str).collect(),
         names.into_iter().cloned().collect(),
     )
+}
+
+/// `--baseline=REV` taken out of the flags.
+fn take_baseline(flags: Vec<&str>) -> (Option<String>, Vec<&str>) {
+    let mut baseline = None;
+    let rest = flags
+        .into_iter()
+        .filter(|f| match f.strip_prefix("--baseline=") {
+            Some(rev) => {
+                baseline = Some(rev.to_string());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    (baseline, rest)
 }
 
 fn unknown(flags: &[&str], known: &[&str]) -> String {

@@ -3,7 +3,8 @@
 //! [`render`] runs the first four steps for one provider, in memory (slicing the
 //! spec first when the provider selects `operations`). `generate`
 //! and `check` differ only in what they do with the result. Both also print the
-//! change report against the spec committed at `HEAD` ([`changes::since_head`]):
+//! change report against the spec of each crate's last release
+//! ([`changes::baseline`], [`changes::since`]):
 //! `generate` bumps the crate version it calls for, `check` fails while the
 //! version is behind it.
 
@@ -413,11 +414,14 @@ pub fn render_all_with(
 /// Options of `cargo xtask generate`.
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
-    /// Set each crate's version to what the spec change since `HEAD` requires
+    /// Set each crate's version to what the spec change since its last release requires
     /// (off with `--no-bump`, for people who release by hand).
     pub bump: bool,
     /// Refuse specs that need lowering (`--strict`).
     pub strict: bool,
+    /// Compare with this revision instead of each crate's last release
+    /// (`--baseline=REV`).
+    pub baseline: Option<String>,
 }
 
 impl Default for GenerateOptions {
@@ -425,6 +429,7 @@ impl Default for GenerateOptions {
         GenerateOptions {
             bump: true,
             strict: false,
+            baseline: None,
         }
     }
 }
@@ -440,7 +445,10 @@ pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -
     let rendered = render_all_with(root, names, options.strict)?;
     let since: Vec<SinceHead> = rendered
         .iter()
-        .map(|(p, _)| changes::since_head(root, p))
+        .map(|(p, _)| {
+            let baseline = changes::baseline(root, p, options.baseline.as_deref());
+            changes::since(root, p, &baseline)
+        })
         .collect();
     let mut all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
     if options.bump {
@@ -523,11 +531,16 @@ pub struct Check {
 
 /// `cargo xtask check`: render all in memory and diff against the workspace.
 pub fn check(root: &Path, names: &[String]) -> Result<Check> {
-    check_with(root, names, false)
+    check_with(root, names, false, None)
 }
 
 /// [`check`], refusing specs that need lowering when `strict`.
-pub fn check_with(root: &Path, names: &[String], strict: bool) -> Result<Check> {
+pub fn check_with(
+    root: &Path,
+    names: &[String],
+    strict: bool,
+    baseline: Option<&str>,
+) -> Result<Check> {
     let rendered = render_all_with(root, names, strict)?;
     let mut report = String::new();
     let mut diffs = String::new();
@@ -547,7 +560,8 @@ pub fn check_with(root: &Path, names: &[String], strict: bool) -> Result<Check> 
                 }
             }
         }
-        let since = changes::since_head(root, provider);
+        let base = changes::baseline(root, provider, baseline);
+        let since = changes::since(root, provider, &base);
         if let (Some(required), Some(manifest)) = (&since.required, &since.manifest) {
             let current = since
                 .current
@@ -556,8 +570,9 @@ pub fn check_with(root: &Path, names: &[String], strict: bool) -> Result<Check> 
                 .unwrap_or_else(|| "?".into());
             stale.push(manifest.path.clone());
             diffs.push_str(&format!(
-                "{}: version {current} is behind the spec change since HEAD, which needs {required}\n",
-                manifest.path
+                "{}: version {current} is behind the spec change since {}, which needs {required}\n",
+                manifest.path,
+                base.label
             ));
         }
         if stale.is_empty() {

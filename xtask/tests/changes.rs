@@ -322,8 +322,8 @@ fn generate_bumps_the_version_once_and_check_holds_it_to_the_verdict() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "version {committed} is behind the spec change since HEAD, which needs {expected}"
-        )),
+            "version {committed} is behind the spec change since gcore-iam {committed} (commit "
+        )) && stderr.contains(&format!("), which needs {expected}")),
         "{stderr}"
     );
     assert!(
@@ -349,7 +349,10 @@ fn generate_bumps_the_version_once_and_check_holds_it_to_the_verdict() {
             stdout.contains("cloudflare-accounts: 1 operation(s)"),
             "{stdout}"
         );
-        assert!(stdout.contains("  since HEAD: spec unchanged"), "{stdout}");
+        assert!(
+            stdout.contains("  since cloudflare-accounts ") && stdout.contains("): spec unchanged"),
+            "{stdout}"
+        );
         assert_eq!(manifest_version(root), expected, "run {run}");
     }
     let out = xtask(root, &["check"]);
@@ -389,6 +392,55 @@ fn generate_bumps_the_version_once_and_check_holds_it_to_the_verdict() {
         text(&out.stdout)
     );
     assert_eq!(manifest_version(root), expected);
+}
+
+#[test]
+fn a_committed_breaking_change_without_its_bump_fails_check() {
+    let Some(dir) = repository() else {
+        eprintln!("skipped: git is not installed, so there is no release to compare with");
+        return;
+    };
+    let root = dir.path();
+    let committed = manifest_version(root);
+    add_parameter(root);
+    let out = xtask(root, &["generate", "--no-bump", "gcore-iam"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    git(
+        root,
+        &["commit", "-q", "-am", "new spec, version forgotten"],
+    )
+    .unwrap();
+
+    // HEAD holds the new spec, yet the last release is the first commit.
+    let out = xtask(root, &["check"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "version {committed} is behind the spec change since gcore-iam {committed} (commit "
+        )),
+        "{stderr}"
+    );
+    // A release tag is the baseline when there is one.
+    git(root, &["tag", &format!("gcore-iam-v{committed}"), "HEAD~1"]).unwrap();
+    let out = xtask(root, &["check"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "spec change since gcore-iam-v{committed}, which needs"
+        )),
+        "{stderr}"
+    );
+    // `--baseline=HEAD` measures from the last commit instead: nothing changed.
+    let out = xtask(root, &["check", "--baseline=HEAD"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Bumped and committed, the change is released: check passes again.
+    let out = xtask(root, &["generate", "gcore-iam"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    git(root, &["commit", "-q", "-am", "bump"]).unwrap();
+    let out = xtask(root, &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
