@@ -176,6 +176,23 @@ impl syn::visit_mut::VisitMut for Constructors<'_> {
         self.rename(&mut pat.path);
         syn::visit_mut::visit_pat_tuple_struct_mut(self, pat);
     }
+
+    /// typify writes array defaults as `vec![super::X(..), ..]`, whose
+    /// tokens syn does not visit: read them as expressions, then write back.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("vec") {
+            return;
+        }
+        let Ok(mut items) = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        ) else {
+            return; // `vec![x; n]`
+        };
+        for item in items.iter_mut() {
+            syn::visit_mut::VisitMut::visit_expr_mut(self, item);
+        }
+        mac.tokens = quote!(#items);
+    }
 }
 
 /// The name a struct or enum item defines.
@@ -436,7 +453,10 @@ mod tests {
                 pub struct Mixed { pub next: Option<Box<Node>> }
             pub struct T1(i64);
             pub struct T2(i64);
-            pub mod defaults { pub fn t() -> super::T2 { super::T2(1) } }
+            pub mod defaults {
+                pub fn t() -> super::T2 { super::T2(1) }
+                pub fn ts() -> Vec<super::T2> { vec![super::T2(1), super::T2(2)] }
+            }
             }"#,
         );
         assert_eq!(n, 2, "{out}");
@@ -447,5 +467,6 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("pub struct Mixed"), "{out}");
+        assert!(out.contains("vec![super::T1(1), super::T1(2)]"), "{out}");
     }
 }
