@@ -478,39 +478,61 @@ fn resolve<'a>(doc: &'a Value, at: &str, value: &'a Value) -> Result<(String, &'
 /// segment only, panic on dangling ones without saying where, and never fetch
 /// other files — nor should they: a spec is an input, not a list of URLs.
 fn check_refs(doc: &Value) -> Result<()> {
+    for (at, reference) in references(doc) {
+        check_ref(doc, &format!("{at}/$ref"), &reference)?;
+    }
+    Ok(())
+}
+
+/// Every `$ref` of `doc`, with the pointer of the object that holds it, in
+/// document order; examples, enums and extensions hold data, not references.
+pub fn references(doc: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
     // Iterative, because nesting depth is only bounded by the loader.
     let mut stack: Vec<(String, &Value)> = vec![(String::new(), doc)];
     while let Some((at, value)) = stack.pop() {
-        match value {
+        let children: Vec<(String, &Value)> = match value {
             Value::Object(map) => {
                 if let Some(Value::String(reference)) = map.get("$ref") {
-                    check_ref(doc, &format!("{at}/$ref"), reference)?;
+                    found.push((at.clone(), reference.clone()));
                 }
-                for (key, child) in map {
-                    // Examples and extensions hold data, not OpenAPI objects.
-                    if key == "example"
-                        || key == "examples"
-                        || key == "enum"
-                        || key.starts_with("x-")
-                    {
-                        continue;
-                    }
-                    if child.is_object() || child.is_array() {
-                        stack.push((format!("{at}/{}", escape_pointer(key)), child));
-                    }
-                }
+                map.iter()
+                    .filter(|(key, _)| !holds_data(key))
+                    .map(|(key, child)| (format!("{at}/{}", escape_pointer(key)), child))
+                    .collect()
             }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    if child.is_object() || child.is_array() {
-                        stack.push((format!("{at}/{i}"), child));
-                    }
-                }
-            }
-            _ => {}
-        }
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, child)| (format!("{at}/{i}"), child))
+                .collect(),
+            _ => Vec::new(),
+        };
+        // Reversed, so that the stack pops them in document order.
+        stack.extend(
+            children
+                .into_iter()
+                .rev()
+                .filter(|(_, child)| child.is_object() || child.is_array()),
+        );
     }
-    Ok(())
+    found
+}
+
+/// Keys whose values are data (examples, enum values, extensions), where a
+/// `$ref` is text, not a reference.
+pub fn holds_data(key: &str) -> bool {
+    key == "example" || key == "examples" || key == "enum" || key.starts_with("x-")
+}
+
+/// `(kind, name)` of a reference of the form `#/components/<kind>/<name>`,
+/// the only form progenitor follows.
+pub fn component_ref(reference: &str) -> Option<(&str, &str)> {
+    let mut segments = reference.strip_prefix("#/components/")?.split('/');
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some(kind), Some(name), None) => Some((kind, name)),
+        _ => None,
+    }
 }
 
 fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
@@ -523,8 +545,7 @@ fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
             ),
         ));
     };
-    let segments: Vec<&str> = target.split('/').collect();
-    if segments.len() != 4 || !segments[0].is_empty() || segments[1] != "components" {
+    let Some((kind, name)) = component_ref(reference) else {
         return Err(spec_error(
             at,
             format!(
@@ -532,13 +553,13 @@ fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
                  move the target into `components` and reference it there"
             ),
         ));
-    }
+    };
     if doc.pointer(target).is_none() {
         return Err(spec_error(
             at,
             format!(
                 "$ref {reference:?} points at nothing; define `{}` under `components/{}` or fix the reference",
-                segments[3], segments[2]
+                name, kind
             ),
         ));
     }

@@ -575,8 +575,7 @@ pub(crate) fn rename_header(
     sent: &str,
     wire: &str,
 ) -> Result<(), String> {
-    let name = |n: &str| HeaderName::try_from(n).map_err(|e| format!("header `{n}`: {e}"));
-    let (sent, wire) = (name(sent)?, name(wire)?);
+    let (sent, wire) = (header_name(sent)?, header_name(wire)?);
     let headers = request.headers_mut();
     let values: Vec<HeaderValue> = match headers.entry(sent) {
         reqwest::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
@@ -588,6 +587,12 @@ pub(crate) fn rename_header(
     Ok(())
 }
 
+/// A header name from the lowered document, for the rewires above and below.
+#[allow(dead_code)] // Only crates with such an operation call it.
+fn header_name(name: &str) -> Result<HeaderName, String> {
+    HeaderName::try_from(name).map_err(|e| format!("header `{name}`: {e}"))
+}
+
 /// Moves a cookie parameter's value from the header it was generated as into
 /// the `Cookie` header, as `name=value`.
 #[allow(dead_code)] // Only crates with such an operation call it.
@@ -596,7 +601,7 @@ pub(crate) fn cookie_from_header(
     sent: &str,
     name: &str,
 ) -> Result<(), String> {
-    let sent = HeaderName::try_from(sent).map_err(|e| format!("header `{sent}`: {e}"))?;
+    let sent = header_name(sent)?;
     let headers = request.headers_mut();
     let Some(value) = headers.remove(&sent) else {
         return Ok(());

@@ -15,13 +15,15 @@ use heck::ToUpperCamelCase;
 use serde_json::Value;
 
 use super::Lowered;
-use crate::generate::escape_pointer;
+use crate::generate::{self, component_ref, escape_pointer, holds_data};
 
 /// Rewrites every local `$ref` that is not `#/components/<kind>/<name>`.
 pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
     inline_path_items(doc, out);
-    let mut found = Vec::new();
-    collect(doc, String::new(), &mut found);
+    let found: Vec<(String, String)> = generate::references(doc)
+        .into_iter()
+        .filter(|(_, reference)| reference.starts_with("#/") && component_ref(reference).is_none())
+        .collect();
     // target reference → (kind, new name), in order of first use.
     let mut hoisted: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut order = Vec::new();
@@ -125,39 +127,6 @@ fn inline_path_items(doc: &mut Value, out: &mut Lowered) {
     }
 }
 
-/// Whether progenitor follows this reference as it is.
-fn followed(reference: &str) -> bool {
-    let segments: Vec<&str> = reference.split('/').collect();
-    segments.len() == 4 && segments[0] == "#" && segments[1] == "components"
-}
-
-/// Every local `$ref` progenitor does not follow, with where it is.
-fn collect(value: &Value, at: String, found: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(reference)) = map.get("$ref")
-                && reference.starts_with("#/")
-                && !followed(reference)
-            {
-                found.push((at.clone(), reference.clone()));
-            }
-            for (key, child) in map {
-                if child.is_object() || child.is_array() {
-                    collect(child, format!("{at}/{}", escape_pointer(key)), found);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                if child.is_object() || child.is_array() {
-                    collect(child, format!("{at}/{i}"), found);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
 /// The `components` section a reference at `at` needs: what stands at a
 /// `parameters` entry is a parameter, and so on; anything else is a schema.
 fn kind_at(at: &str) -> &'static str {
@@ -219,8 +188,10 @@ fn rewrite(value: &mut Value, hoisted: &BTreeMap<String, (String, String)>) {
             {
                 *reference = format!("#/components/{kind}/{}", escape_pointer(name));
             }
-            for child in map.values_mut() {
-                rewrite(child, hoisted);
+            for (key, child) in map.iter_mut() {
+                if !holds_data(key) {
+                    rewrite(child, hoisted);
+                }
             }
         }
         Value::Array(items) => {
@@ -247,13 +218,16 @@ mod tests {
                     "properties": {"next": {"$ref": "#/paths/~1a/post/requestBody/content/application~1json/schema"}}}}}},
                 "responses": {"200": {"description": "", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/S/properties/inner"}}}}}}}},
-            "components": {"schemas": {"S": {"type": "object", "properties": {"inner": {"type": "string"}}}}}
+            "components": {"schemas": {"S": {"type": "object", "properties": {"inner": {"type": "string"}}},
+                "E": {"type": "object", "example": {"$ref": "#/paths/~1a"}}}}
         });
         let mut out = Lowered::default();
         hoist(&mut doc, &mut out);
         let schemas = &doc["components"]["schemas"];
         let names: Vec<&String> = schemas.as_object().unwrap().keys().collect();
-        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(names.len(), 4, "{names:?}");
+        // An example is data: a `$ref` in it is text, left alone.
+        assert_eq!(schemas["E"]["example"]["$ref"], "#/paths/~1a");
         // The recursive schema refers to its own copy.
         let body =
             &doc["paths"]["/a"]["post"]["requestBody"]["content"]["application/json"]["schema"];
@@ -268,8 +242,10 @@ mod tests {
             Some(&json!({"type": "string"}))
         );
         assert!(out.notes.iter().all(|n| n.kind == "reference-hoisted") && out.notes.len() == 2);
-        let mut again = Vec::new();
-        collect(&doc, String::new(), &mut again);
+        let again: Vec<_> = generate::references(&doc)
+            .into_iter()
+            .filter(|(_, r)| component_ref(r).is_none())
+            .collect();
         assert!(again.is_empty(), "{again:?}");
     }
 
