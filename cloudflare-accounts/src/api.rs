@@ -2,35 +2,9 @@
 // Source: specs/cloudflare-accounts.yaml (sha256 b61164eae7586639ea539fd1f7f74bba91fb05b3d479db29255498355cfe997c)
 // To change this file, change its source and run `cargo xtask generate cloudflare-accounts`.
 
-//! The provider's settings and the public operations of [`Client`](crate::Client).
+//! The public operations of [`Client`](crate::Client), one method each.
 use crate::generated::types;
-use crate::runtime::{self, Error};
-/// Everything the runtime needs to know about this provider.
-pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
-    title: "Cloudflare Accounts",
-    crate_name: "cloudflare-accounts",
-    crate_version: env!("CARGO_PKG_VERSION"),
-    default_base_url: "https://api.cloudflare.com/client/v4",
-    base_url_env: "CLOUDFLARE_BASE_URL",
-    auth_header: "Authorization",
-    auth_prefix: "Bearer ",
-    credential_env: "CLOUDFLARE_API_TOKEN",
-    credential_name: "API token",
-    envelope: Some(runtime::Envelope {
-        success: "success",
-        errors: "errors",
-    }),
-};
-/// Each operation's method and path template, as the spec declares them:
-/// what traces show instead of the concrete URL.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) const OPERATIONS: &[runtime::Operation] = &[
-    runtime::Operation {
-        id: "account_api_tokens_delete_token",
-        method: "DELETE",
-        path: "/accounts/{account_id}/tokens/{token_id}",
-    },
-];
+use openapi_client_runtime::{self as runtime, Error};
 /// Changes an operation's request where the spec asks for what
 /// progenitor cannot build (another `Content-Type`, a multipart form);
 /// see the notes of `cargo xtask generate`.

@@ -2,31 +2,8 @@
 // Source: specs/gcore-iam.yaml (sha256 45b527836680c6b8c87ac30256dab7f7a00f8ef9e5a749f49b7d9512fa328fd9)
 // To change this file, change its source and run `cargo xtask generate gcore-iam`.
 
-//! The provider's settings and the public operations of [`Client`](crate::Client).
-use crate::runtime::{self, Error};
-/// Everything the runtime needs to know about this provider.
-pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
-    title: "Gcore IAM",
-    crate_name: "gcore-iam",
-    crate_version: env!("CARGO_PKG_VERSION"),
-    default_base_url: "https://api.gcore.com",
-    base_url_env: "GCORE_BASE_URL",
-    auth_header: "Authorization",
-    auth_prefix: "APIKey ",
-    credential_env: "GCORE_API_KEY",
-    credential_name: "API key",
-    envelope: None,
-};
-/// Each operation's method and path template, as the spec declares them:
-/// what traces show instead of the concrete URL.
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) const OPERATIONS: &[runtime::Operation] = &[
-    runtime::Operation {
-        id: "iam_delete_api_token_v2",
-        method: "DELETE",
-        path: "/iam/v2/clients/{clientId}/tokens/{tokenId}",
-    },
-];
+//! The public operations of [`Client`](crate::Client), one method each.
+use openapi_client_runtime::{self as runtime, Error};
 /// Changes an operation's request where the spec asks for what
 /// progenitor cannot build (another `Content-Type`, a multipart form);
 /// see the notes of `cargo xtask generate`.

@@ -24,11 +24,7 @@ fn generated_code_snapshots() {
     let root = repo();
     for provider in xtask::providers::load(&root).unwrap() {
         let output = xtask::pipeline::render(&root, &provider).unwrap();
-        for file in output
-            .files
-            .iter()
-            .filter(|f| !f.path.ends_with("runtime.rs"))
-        {
+        for file in &output.files {
             let name = file.path.replace('/', "__");
             insta::assert_snapshot!(name, file.contents);
         }
@@ -161,7 +157,7 @@ async fn a_new_provider_is_one_spec_and_one_entry() {
         "src/lib.rs",
         "src/generated.rs",
         "src/api.rs",
-        "src/runtime.rs",
+        "src/client.rs",
     ] {
         assert!(
             root.join("acme-widgets").join(file).exists(),

@@ -106,11 +106,9 @@ what = "token"
 /// file, and a registry holding only the fixture provider.
 fn workspace(root: &Path) {
     let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
-    let start = manifest.find("members").unwrap();
-    let end = start + manifest[start..].find(']').unwrap() + 1;
     std::fs::write(
         root.join("Cargo.toml"),
-        format!("{}members = []{}", &manifest[..start], &manifest[end..]),
+        xtask::corpus::scratch_manifest(&manifest, &repo()).unwrap(),
     )
     .unwrap();
     std::fs::copy(repo().join("Cargo.lock"), root.join("Cargo.lock")).unwrap();

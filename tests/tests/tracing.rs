@@ -89,10 +89,14 @@ fn everything(seen: &Seen) -> String {
     format!("{:?} {:?}", seen.spans, seen.events)
 }
 
-/// What the client crate itself emitted (hyper's own events, which name the
-/// peer's address, are the application's choice to enable or not).
+/// What the client emitted, through the runtime it shares with every client
+/// (hyper's own events, which name the peer's address, are the application's
+/// choice to enable or not).
 fn ours(seen: &Seen) -> String {
-    let mine = |f: &Fields| f.get("@target").is_some_and(|t| t.starts_with("gcore_iam"));
+    let mine = |f: &Fields| {
+        f.get("@target")
+            .is_some_and(|t| t.starts_with("openapi_client_runtime"))
+    };
     let spans: Vec<_> = seen.spans.values().filter(|(_, f)| mine(f)).collect();
     let events: Vec<_> = seen.events.iter().filter(|(_, f)| mine(f)).collect();
     assert!(!spans.is_empty() && !events.is_empty());

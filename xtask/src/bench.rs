@@ -475,11 +475,9 @@ impl SynthWorkspace {
         std::fs::create_dir_all(root.join("specs"))?;
         let repo = crate::workspace_root();
         let manifest = std::fs::read_to_string(repo.join("Cargo.toml"))?;
-        let start = manifest.find("members").context("workspace members")?;
-        let end = start + manifest[start..].find(']').context("members list")? + 1;
         std::fs::write(
             root.join("Cargo.toml"),
-            format!("{}members = []{}", &manifest[..start], &manifest[end..]),
+            crate::corpus::scratch_manifest(&manifest, &repo)?,
         )?;
         std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock"))?;
         std::fs::write(root.join("specs/providers.toml"), SYNTH_REGISTRY)?;

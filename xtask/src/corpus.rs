@@ -180,7 +180,11 @@ pub fn target_dir(root: &Path) -> Result<PathBuf> {
 /// `members` list, and its profiles without per-package overrides (the
 /// profile is part of every compiled dependency's hash: a different one would
 /// rebuild them all instead of reusing the shared target directory).
-pub fn scratch_manifest(real: &str) -> Result<String> {
+///
+/// A dependency the real workspace holds by `path` (the runtime crate) is
+/// named by its absolute path under `root`, the real workspace's root, so that
+/// the scratch crates build against the same source.
+pub fn scratch_manifest(real: &str, root: &Path) -> Result<String> {
     let real: toml::Table =
         toml::from_str(real).context("the workspace Cargo.toml is not valid TOML")?;
     let workspace = real
@@ -199,6 +203,19 @@ pub fn scratch_manifest(real: &str) -> Result<String> {
     for key in ["package", "dependencies", "lints"] {
         if let Some(value) = workspace.get(key) {
             ws.insert(key.into(), value.clone());
+        }
+    }
+    if let Some(dependencies) = ws
+        .get_mut("dependencies")
+        .and_then(toml::Value::as_table_mut)
+    {
+        for (_, dependency) in dependencies.iter_mut() {
+            if let Some(path) = dependency.get_mut("path")
+                && let Some(relative) = path.as_str()
+            {
+                let absolute = root.join(relative);
+                *path = toml::Value::String(absolute.to_string_lossy().into_owned());
+            }
         }
     }
     // `[workspace]` first: the scaffold adds each crate to the first `members`
@@ -235,7 +252,7 @@ pub fn create_scratch(root: &Path, scratch: &Path, docs: &[Document]) -> Result<
         .with_context(|| format!("cannot create {}", specs.display()))?;
     let real = std::fs::read_to_string(root.join("Cargo.toml"))
         .context("cannot read the workspace Cargo.toml")?;
-    write(&scratch.join("Cargo.toml"), &scratch_manifest(&real)?)?;
+    write(&scratch.join("Cargo.toml"), &scratch_manifest(&real, root)?)?;
     let lock = root.join("Cargo.lock");
     if lock.exists() {
         std::fs::copy(&lock, scratch.join("Cargo.lock"))
@@ -283,7 +300,7 @@ pub struct Row {
     pub openapi: String,
     /// Operations in the document, when the pipeline got that far.
     pub operations: Option<usize>,
-    /// Client methods generated (entries of `OPERATIONS` in `src/api.rs`).
+    /// Client methods generated (entries of `OPERATIONS` in `src/client.rs`).
     pub methods: Option<usize>,
     /// The pipeline's notes, counted by kind.
     pub notes: BTreeMap<String, usize>,
@@ -619,7 +636,7 @@ pub const GENERATION_MEMORY_KIB: u64 = 8 * 1024 * 1024;
 pub struct Generated {
     /// Operations in the document.
     pub operations: usize,
-    /// Client methods generated: entries of `OPERATIONS` in `src/api.rs`.
+    /// Client methods generated: entries of `OPERATIONS` in `src/client.rs`.
     pub methods: usize,
     /// The pipeline's notes, counted by kind.
     pub notes: BTreeMap<String, usize>,
@@ -655,11 +672,11 @@ pub fn generate_one(scratch: &Path, name: &str) -> Result<String> {
             for note in &out.notes {
                 *notes.entry(note.kind.clone()).or_default() += 1;
             }
-            let api = format!("{}/src/api.rs", provider.crate_name);
+            let client = format!("{}/src/client.rs", provider.crate_name);
             let methods = out
                 .files
                 .iter()
-                .find(|f| f.path == api)
+                .find(|f| f.path == client)
                 .map_or(0, |f| f.contents.matches("runtime::Operation {").count());
             output::write_all(scratch, &out.files).with_context(|| {
                 format!("cannot write the crate of {name} in {}", scratch.display())
@@ -1122,10 +1139,11 @@ mod tests {
     #[test]
     fn scratch_manifest_keeps_shared_tables_and_empties_members() {
         let real = "[workspace]\nresolver = \"3\"\nmembers = [\"a\", \"b\"]\n\n[workspace.package]\nedition = \"2024\"\n\n\
-                    [workspace.dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\n\n\
+                    [workspace.dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\n\
+                    rt = { version = \"0.1\", path = \"rt\" }\n\n\
                     [workspace.lints.rust]\nmissing_docs = \"warn\"\n\n[profile.dev]\ndebug = \"line-tables-only\"\n\
                     [profile.dev.package.syn]\nopt-level = 2\n";
-        let text = scratch_manifest(real).unwrap();
+        let text = scratch_manifest(real, Path::new("/repo")).unwrap();
         // The scaffold adds members to the first `members` of the text.
         let first = text.find("members").unwrap();
         assert!(text[first..].starts_with("members = []"), "{text}");
@@ -1138,6 +1156,11 @@ mod tests {
             Some("derive")
         );
         assert_eq!(ws["lints"]["rust"]["missing_docs"].as_str(), Some("warn"));
+        // The runtime crate's path is the real workspace's, not the scratch's.
+        assert_eq!(
+            Path::new(ws["dependencies"]["rt"]["path"].as_str().unwrap()),
+            Path::new("/repo/rt")
+        );
         assert_eq!(
             parsed["profile"]["dev"]["debug"].as_str(),
             Some("line-tables-only")

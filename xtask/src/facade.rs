@@ -1,10 +1,16 @@
-//! Facade step: the public `Client` methods, derived from progenitor's output.
+//! Facade step: the public `Client` and its methods, derived from progenitor's
+//! output.
 //!
 //! progenitor's methods return `progenitor_client::Error<E>`, whose shape differs
 //! per operation and which can lose the error body. Each facade method calls the
-//! generated one and hands the result to the runtime, which returns the crate's
-//! single typed `Error`. Deriving the facade from the generated signatures (rather
+//! generated one and hands the result to the runtime crate
+//! (`openapi-client-runtime`), which returns the single typed `Error` every
+//! client shares. Deriving the facade from the generated signatures (rather
 //! than from the spec) guarantees both stay in step.
+//!
+//! Two files come out: `client.rs`, the glue the orphan rule keeps in the
+//! client crate (the provider's data, the `Client` type, progenitor's hooks,
+//! the re-exports of the runtime), and `api.rs`, one method per operation.
 
 use anyhow::{Result, bail};
 use proc_macro2::{TokenStream, TokenTree};
@@ -16,13 +22,21 @@ use std::collections::BTreeMap;
 use crate::lower::Wire;
 use crate::providers::Provider;
 
-/// Builds `api.rs`: the provider's constants and one facade method per operation.
+/// The two files of the facade, as tokens.
+pub struct Facade {
+    /// `client.rs`: the provider's data, `Client`, the hooks, the re-exports.
+    pub client: TokenStream,
+    /// `api.rs`: the request changes and one method per operation.
+    pub api: TokenStream,
+}
+
+/// Builds `client.rs` and `api.rs` from progenitor's output.
 pub fn facade(
     generated: &syn::File,
     provider: &Provider,
     default_base_url: &str,
     wire: &BTreeMap<String, Vec<Wire>>,
-) -> Result<TokenStream> {
+) -> Result<Facade> {
     let mut methods = Vec::new();
     let mut operations = Vec::new();
     let mut rewired = Vec::new();
@@ -39,17 +53,19 @@ pub fn facade(
         methods.push(wrap(f, optional_body)?);
         if let Some(changes) = changes {
             let calls = changes.iter().map(|change| match change {
-                Wire::ContentType(media) => quote!(runtime::set_content_type(request, #media)?;),
-                Wire::Multipart => quote!(runtime::encode_multipart(request)?;),
-                Wire::OptionalBody => quote!(runtime::empty_for_null(request);),
+                Wire::ContentType(media) => {
+                    quote!(runtime::rewire::set_content_type(request, #media)?;)
+                }
+                Wire::Multipart => quote!(runtime::rewire::encode_multipart(request)?;),
+                Wire::OptionalBody => quote!(runtime::rewire::empty_for_null(request);),
                 Wire::QueryName { sent, wire } => {
-                    quote!(runtime::rename_query_parameter(request, #sent, #wire);)
+                    quote!(runtime::rewire::rename_query_parameter(request, #sent, #wire);)
                 }
                 Wire::HeaderName { sent, wire } => {
-                    quote!(runtime::rename_header(request, #sent, #wire)?;)
+                    quote!(runtime::rewire::rename_header(request, #sent, #wire)?;)
                 }
                 Wire::Cookie { sent, name } => {
-                    quote!(runtime::cookie_from_header(request, #sent, #name)?;)
+                    quote!(runtime::rewire::cookie_from_header(request, #sent, #name)?;)
                 }
             });
             rewired.push(quote!(#id => { #(#calls)* }));
@@ -103,11 +119,24 @@ pub fn facade(
             use crate::generated::types;
         )
     });
-    Ok(quote! {
-        //! The provider's settings and the public operations of [`Client`](crate::Client).
+    let client_doc = format!(
+        "A client for the {title} API. Cheap to clone: clones share one connection pool.\n\n\
+         Create one with [`Client::new`], [`Client::from_env`] or [`Client::builder`]."
+    );
+    let client = quote! {
+        //! The crate's [`Client`]: the provider's settings, progenitor's hooks
+        //! into the shared runtime, and what the crate re-exports of it.
 
-        #use_types
-        use crate::runtime::{self, Error};
+        use openapi_client_runtime as runtime;
+        use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+        use crate::generated;
+
+        pub use crate::generated::types;
+        pub use openapi_client_runtime::exports::*;
+
+        /// Builds a [`Client`]. Every setting has a safe default.
+        pub type ClientBuilder = runtime::ClientBuilder<Client>;
 
         /// Everything the runtime needs to know about this provider.
         pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
@@ -121,12 +150,110 @@ pub fn facade(
             credential_env: #key_env,
             credential_name: #what,
             envelope: #envelope,
+            operations: OPERATIONS,
         };
 
         /// Each operation's method and path template, as the spec declares them:
         /// what traces show instead of the concrete URL.
-        #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-        pub(crate) const OPERATIONS: &[runtime::Operation] = &[#(#operations),*];
+        const OPERATIONS: &[runtime::Operation] = &[#(#operations),*];
+
+        #[doc = #client_doc]
+        #[derive(Clone)]
+        pub struct Client {
+            raw: generated::Client,
+        }
+
+        impl Client {
+            /// A client with the given credential and every other setting at its default.
+            ///
+            /// # Errors
+            ///
+            /// [`ConfigError::MissingCredential`] when `credential` is empty, and
+            /// [`ConfigError::InvalidCredential`] when it cannot be sent in a header.
+            pub fn new(credential: impl Into<String>) -> Result<Self, ConfigError> {
+                Self::builder().credential(credential).build()
+            }
+
+            /// A client configured from the environment: the credential from the
+            /// provider's credential variable, the base URL from its base-URL variable
+            /// when set (see the crate docs for their names).
+            ///
+            /// # Errors
+            ///
+            /// [`ConfigError::MissingCredential`] when the variable is unset or empty,
+            /// and the errors of [`ClientBuilder::build`](runtime::ClientBuilder::build).
+            pub fn from_env() -> Result<Self, ConfigError> {
+                Self::builder().env().build()
+            }
+
+            /// A builder for every setting.
+            pub fn builder() -> ClientBuilder {
+                ClientBuilder::default()
+            }
+
+            /// The base URL requests are sent to, without a trailing `/`.
+            pub fn base_url(&self) -> &str {
+                self.raw.baseurl()
+            }
+
+            /// The generated client, which the facade methods call.
+            pub(crate) fn raw(&self) -> &generated::Client {
+                &self.raw
+            }
+        }
+
+        impl ::std::fmt::Debug for Client {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                self.raw.inner().fmt_client(f, self.raw.baseurl())
+            }
+        }
+
+        impl runtime::Api for Client {
+            const PROVIDER: &'static runtime::Provider = &PROVIDER;
+
+            fn from_parts(base_url: &str, http: reqwest::Client, runtime: runtime::Runtime) -> Self {
+                Self {
+                    raw: generated::Client::new_with_client(base_url, http, runtime),
+                }
+            }
+        }
+
+        // progenitor's extension points, which the orphan rule keeps here.
+        impl ClientHooks<runtime::Runtime> for generated::Client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                info: &OperationInfo,
+            ) -> Result<(), progenitor_client::Error<E>> {
+                crate::api::rewire(request, info.operation_id)
+                    .map_err(progenitor_client::Error::InvalidRequest)?;
+                self.inner().prepare(request);
+                Ok(())
+            }
+
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                self.inner().execute(self.client(), request, info.operation_id).await
+            }
+        }
+
+        impl From<generated::types::error::ConversionError> for Error {
+            fn from(e: generated::types::error::ConversionError) -> Self {
+                Self::InvalidArgument {
+                    name: "value",
+                    reason: e.to_string(),
+                }
+            }
+        }
+    };
+    let api = quote! {
+        //! The public operations of [`Client`](crate::Client), one method each.
+
+        #use_types
+        use openapi_client_runtime::{self as runtime, Error};
 
         /// Changes an operation's request where the spec asks for what
         /// progenitor cannot build (another `Content-Type`, a multipart form);
@@ -144,7 +271,8 @@ pub fn facade(
         impl crate::Client {
             #(#methods)*
         }
-    })
+    };
+    Ok(Facade { client, api })
 }
 
 /// Each generated operation: (method name, HTTP method, path template).

@@ -202,7 +202,7 @@ fn settings() -> progenitor::GenerationSettings {
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_inner_type(quote::quote!(crate::runtime::Runtime))
+        .with_inner_type(quote::quote!(::openapi_client_runtime::Runtime))
         .with_hooks(progenitor::HooksMode::Expected);
     settings
 }

@@ -25,11 +25,6 @@ use crate::{
     slice,
 };
 
-/// The shared runtime, emitted into every crate as `src/runtime.rs`.
-pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
-/// Where the runtime template lives, for the header of its copies.
-pub const RUNTIME_TEMPLATE_PATH: &str = "xtask/templates/runtime.rs";
-
 /// What rendering one provider produced.
 pub struct Output {
     /// The files, in a fixed order.
@@ -141,11 +136,6 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
         bytes: &loaded.bytes,
         provider: &provider.name,
     };
-    let from_template = Origin {
-        source: RUNTIME_TEMPLATE_PATH,
-        bytes: RUNTIME_TEMPLATE.as_bytes(),
-        provider: &provider.name,
-    };
 
     if provider.strict && !notes.is_empty() {
         bail!(strict_refusal(provider, &notes));
@@ -192,8 +182,8 @@ pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
             contents: mock,
         },
         Rendered {
-            path: format!("{src}/runtime.rs"),
-            contents: format!("{}{RUNTIME_TEMPLATE}", format::header(&from_template)),
+            path: format!("{src}/client.rs"),
+            contents: client.client,
         },
         Rendered {
             path: format!("{}/README.md", provider.crate_name),
@@ -252,6 +242,7 @@ fn strict_refusal(provider: &Provider, notes: &[Note]) -> String {
 /// The client side of generation, formatted.
 struct Client {
     generated: String,
+    client: String,
     api: String,
     /// (method name, HTTP method, path template) of each operation.
     operations: Vec<(String, String, String)>,
@@ -299,15 +290,15 @@ fn render_client(
     let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
     timed("client: docs", || format::fill_missing_docs(&mut generated));
-    let api = timed("facade", || {
-        format::parse(
-            facade::facade(&generated, provider, base_url, wire)?,
-            "facade",
-        )
+    let facade = timed("facade", || {
+        facade::facade(&generated, provider, base_url, wire)
     })?;
+    let glue = format::parse(facade.client, "facade")?;
+    let api = format::parse(facade.api, "facade")?;
     Ok(Client {
         operations: facade::operations(&generated),
         generated: timed("client: render", || format::render(&generated, origin)),
+        client: format::render(&glue, origin),
         api: format::render(&api, origin),
     })
 }

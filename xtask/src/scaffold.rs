@@ -91,19 +91,16 @@ rustls = ["reqwest/rustls"]
 ## TLS through the platform's native library.
 native-tls = ["reqwest/native-tls"]
 ## One span per call and events for retries, through `tracing`.
-tracing = ["dep:tracing"]
+tracing = ["openapi-client-runtime/tracing"]
 ## `mock::MockServerExt`: a typed `httpmock` server for downstream tests.
 mock = ["dep:httpmock", "dep:regex"]
 
 [dependencies]
+openapi-client-runtime.workspace = true
 progenitor-client.workspace = true
 reqwest.workspace = true
 serde.workspace = true
 serde_json.workspace = true
-tokio.workspace = true
-httpdate.workspace = true
-http.workspace = true
-tracing = {{ workspace = true, optional = true }}
 httpmock = {{ workspace = true, optional = true }}
 regex = {{ workspace = true, optional = true }}
 
@@ -152,23 +149,19 @@ pub struct ReadmeDoctests;
 #[rustfmt::skip]
 mod api;
 #[rustfmt::skip]
+mod client;
+#[rustfmt::skip]
 #[allow(dead_code)]
 mod generated;
-#[rustfmt::skip]
-mod runtime;
 #[cfg(feature = "mock")]
 #[rustfmt::skip]
 // progenitor imports the crate root wholesale whether or not an operation uses it.
 #[allow(clippy::all, unused_imports)]
 pub mod mock;
 
-pub use generated::types;
-pub use runtime::{{
-    ApiError, ApiMessage, Client, ClientBuilder, ConfigError, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_CONCURRENT_REQUESTS,
-    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, Error, InvalidResponse, MAX_ERROR_BODY, MAX_REDIRECTS,
-    MAX_RETRY_AFTER, MAX_SUCCESS_BODY,
-}};
+// The client, its builder, `types`, and the runtime's `Error` and settings
+// (generated: see `src/client.rs`).
+pub use client::*;
 "#,
         title = p.title,
         key_env = p.auth.env,

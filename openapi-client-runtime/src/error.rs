@@ -1,0 +1,330 @@
+//! Errors: the one [`Error`] every client returns, and [`finish`], which turns
+//! progenitor's per-operation result into it.
+
+use std::fmt;
+
+use progenitor_client::ResponseValue;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::transport::{EnvelopeFailure, EnvelopeFields, ErrorBody};
+use crate::{Envelope, MAX_ERROR_BODY};
+
+/// Everything a call can fail with. Match on the variant for the kind of failure;
+/// [`Error::api_error`] gives the status, headers and body of any HTTP error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the request was malformed.
+    BadRequest(Box<ApiError>),
+    /// 401: the credential is missing, wrong or expired.
+    Authentication(Box<ApiError>),
+    /// 403: the credential lacks the permission.
+    PermissionDenied(Box<ApiError>),
+    /// 404: the resource does not exist.
+    NotFound(Box<ApiError>),
+    /// 409: the request conflicts with the resource's state.
+    Conflict(Box<ApiError>),
+    /// 422: the request was well-formed but semantically invalid.
+    UnprocessableEntity(Box<ApiError>),
+    /// 429: too many requests (retried first, as the policy allows).
+    RateLimited(Box<ApiError>),
+    /// 5xx: the server failed (retried first, as the policy allows).
+    Server(Box<ApiError>),
+    /// Any other non-success status.
+    Status(Box<ApiError>),
+    /// A success status whose body reports that the call failed (`success: false`).
+    Unsuccessful(Box<ApiError>),
+    /// No response: the connection could not be made or was lost.
+    Connection(reqwest::Error),
+    /// An attempt exceeded the configured timeout.
+    Timeout(reqwest::Error),
+    /// A response arrived but is not what the API describes.
+    InvalidResponse(Box<InvalidResponse>),
+    /// An argument was rejected before anything was sent.
+    InvalidArgument {
+        /// The parameter.
+        name: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+}
+
+/// An HTTP error response, as received.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The status code.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body as text (lossy UTF-8), at most [`MAX_ERROR_BODY`] bytes of it.
+    pub body: String,
+    /// Whether the body was longer than what was kept.
+    pub body_truncated: bool,
+    /// The messages of the provider's error envelope, when the body has one.
+    pub errors: Vec<ApiMessage>,
+}
+
+/// One entry of an error envelope's `errors` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiMessage {
+    /// The provider's error code, when given.
+    pub code: Option<i64>,
+    /// The message.
+    pub message: String,
+}
+
+/// A response that could not be understood.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InvalidResponse {
+    /// The status code, when known.
+    pub status: Option<StatusCode>,
+    /// The body as text (lossy UTF-8), possibly truncated.
+    pub body: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Error {
+    /// The HTTP error response behind this error, if there is one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Self::BadRequest(e)
+            | Self::Authentication(e)
+            | Self::PermissionDenied(e)
+            | Self::NotFound(e)
+            | Self::Conflict(e)
+            | Self::UnprocessableEntity(e)
+            | Self::RateLimited(e)
+            | Self::Server(e)
+            | Self::Status(e)
+            | Self::Unsuccessful(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The status code of the response, if one arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::InvalidResponse(e) => e.status,
+            Self::Connection(e) | Self::Timeout(e) => e.status(),
+            _ => self.api_error().map(|e| e.status),
+        }
+    }
+
+    pub(crate) fn from_status(error: ApiError) -> Self {
+        let boxed = Box::new(error);
+        match boxed.status.as_u16() {
+            400 => Self::BadRequest(boxed),
+            401 => Self::Authentication(boxed),
+            403 => Self::PermissionDenied(boxed),
+            404 => Self::NotFound(boxed),
+            409 => Self::Conflict(boxed),
+            422 => Self::UnprocessableEntity(boxed),
+            429 => Self::RateLimited(boxed),
+            500..=599 => Self::Server(boxed),
+            _ => Self::Status(boxed),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Connection(e) => write!(f, "connection failed: {e}"),
+            Self::Timeout(_) => write!(f, "the request timed out"),
+            Self::InvalidResponse(e) => match e.status {
+                Some(status) => write!(f, "invalid response ({status}): {}", e.reason),
+                None => write!(f, "invalid response: {}", e.reason),
+            },
+            Self::InvalidArgument { name, reason } => {
+                write!(f, "invalid argument `{name}`: {reason}")
+            }
+            Self::Unsuccessful(e) => {
+                write!(f, "the API reported a failure ({}){}", e.status, summary(e))
+            }
+            _ => match self.api_error() {
+                Some(e) => write!(f, "{}{}", e.status, summary(e)),
+                None => write!(f, "request failed"),
+            },
+        }
+    }
+}
+
+/// `: message` from the envelope, or the start of the body.
+fn summary(e: &ApiError) -> String {
+    if let Some(first) = e.errors.first() {
+        return match first.code {
+            Some(code) => format!(": {} (code {code})", first.message),
+            None => format!(": {}", first.message),
+        };
+    }
+    let body = e.body.trim();
+    if body.is_empty() {
+        return String::new();
+    }
+    let cut: String = body.chars().take(200).collect();
+    if cut.len() < body.len() {
+        format!(": {cut}…")
+    } else {
+        format!(": {cut}")
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Connection(e) | Self::Timeout(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Rejects a path parameter that would change the request's target.
+///
+/// Values are percent-encoded, but an empty value or `.`/`..` is a path segment
+/// of its own that URL normalisation collapses; the vendors' SDKs refuse them too.
+pub fn check_path_segment(name: &'static str, value: &str) -> Result<(), Error> {
+    let reason = match value {
+        "" => "must not be empty",
+        "." | ".." => "must not be `.` or `..`",
+        _ => return Ok(()),
+    };
+    Err(Error::InvalidArgument {
+        name,
+        reason: reason.into(),
+    })
+}
+
+/// Turns a generated method's result into the client's result: the value, or
+/// the [`Error`] that classifies the failure.
+///
+/// # Errors
+///
+/// Every failure `result` holds, as [`Error`].
+pub async fn finish<T, E>(
+    result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+) -> Result<T, Error> {
+    use progenitor_client::Error as Raw;
+    match result {
+        Ok(value) => Ok(value.into_inner()),
+        Err(Raw::UnexpectedResponse(response)) => Err(from_response(response).await),
+        Err(Raw::CommunicationError(e)) => Err(transport(e)),
+        Err(Raw::ResponseBodyError(e)) if e.is_timeout() => Err(Error::Timeout(e)),
+        Err(Raw::ResponseBodyError(e)) => Err(invalid(
+            None,
+            "",
+            format!("the body could not be read: {e}"),
+        )),
+        Err(Raw::InvalidResponsePayload(body, e)) => Err(invalid(
+            None,
+            &String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]),
+            format!("the body does not match the API description: {e}"),
+        )),
+        Err(Raw::ErrorResponse(value)) => Err(Error::from_status(ApiError {
+            status: value.status(),
+            headers: value.headers().clone(),
+            body: String::new(),
+            body_truncated: false,
+            errors: Vec::new(),
+        })),
+        Err(Raw::InvalidRequest(reason)) => Err(Error::InvalidArgument {
+            name: "request",
+            reason,
+        }),
+        Err(Raw::InvalidUpgrade(e)) => Err(invalid(e.status(), "", e.to_string())),
+        Err(Raw::Custom(reason)) => Err(invalid(None, "", reason)),
+    }
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(e)
+    } else if e.is_redirect() {
+        invalid(
+            None,
+            "",
+            format!("the server kept redirecting: {}", e.without_url()),
+        )
+    } else {
+        Error::Connection(e)
+    }
+}
+
+fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
+    Error::InvalidResponse(Box::new(InvalidResponse {
+        status,
+        body: body.to_string(),
+        reason,
+    }))
+}
+
+/// Classifies an error response, whose body the runtime already read (bounded).
+async fn from_response(mut response: reqwest::Response) -> Error {
+    let failure = response.extensions_mut().remove::<EnvelopeFailure>();
+    let note = response.extensions_mut().remove::<ErrorBody>();
+    let envelope = response.extensions_mut().remove::<EnvelopeFields>();
+    let status = failure.as_ref().map_or(response.status(), |f| f.status);
+    let headers = std::mem::take(response.headers_mut());
+    let body = match response.bytes().await {
+        Ok(body) => body,
+        Err(e) if e.is_timeout() => return Error::Timeout(e),
+        Err(e) => return invalid(Some(status), "", format!("the body ended early: {e}")),
+    };
+    let body = &body[..body.len().min(MAX_ERROR_BODY)];
+    let text = String::from_utf8_lossy(body).into_owned();
+    if let Some(EnvelopeFailure {
+        reason: Some(reason),
+        ..
+    }) = failure
+    {
+        return invalid(Some(status), &text, reason);
+    }
+    let truncated = note.as_ref().is_some_and(|n| n.truncated);
+    if let Some(problem) = note.and_then(|n| n.problem) {
+        return invalid(Some(status), &text, problem);
+    }
+    let errors = match envelope {
+        Some(EnvelopeFields(envelope)) if !truncated => envelope_errors(envelope, body),
+        _ => Vec::new(),
+    };
+    let error = ApiError {
+        status,
+        headers,
+        body: text,
+        body_truncated: truncated,
+        errors,
+    };
+    if failure.is_some() {
+        Error::Unsuccessful(Box::new(error))
+    } else if status.is_success() {
+        let reason = format!("unexpected status {status}");
+        invalid(Some(status), &error.body, reason)
+    } else {
+        Error::from_status(error)
+    }
+}
+
+/// The `errors` list of the provider's envelope, if the body is one.
+fn envelope_errors(envelope: &Envelope, body: &[u8]) -> Vec<ApiMessage> {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    let Some(list) = value
+        .get(envelope.errors)
+        .and_then(serde_json::Value::as_array)
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            Some(ApiMessage {
+                code: e.get("code").and_then(serde_json::Value::as_i64),
+                message: e.get("message")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}

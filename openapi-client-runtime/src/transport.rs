@@ -1,0 +1,531 @@
+//! Sending: the [`Runtime`] that every generated client holds, which adds the
+//! headers to each request, runs the retry loop under the concurrency limit,
+//! and reads the final body within bounds.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::{ResponseBuilderExt, StatusCode};
+
+use crate::retry::RetryPolicy;
+use crate::trace::Trace;
+use crate::{Envelope, MAX_ERROR_BODY, MAX_SUCCESS_BODY, Provider};
+
+/// The generated client's inner state: the resolved settings, shared by clones.
+#[derive(Clone)]
+pub struct Runtime(pub(crate) Arc<Settings>);
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Runtime { .. }")
+    }
+}
+
+pub(crate) struct Settings {
+    pub provider: &'static Provider,
+    pub auth_name: HeaderName,
+    pub auth: HeaderValue,
+    pub user_agent: HeaderValue,
+    pub headers: HeaderMap,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// One permit per request in flight (see [`DEFAULT_MAX_CONCURRENT_REQUESTS`]).
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Runtime {
+    /// Completes a request progenitor built: the provider's credential,
+    /// `User-Agent`, the default headers and the timeout. Called from the
+    /// client crate's `ClientHooks::pre`.
+    pub fn prepare(&self, request: &mut reqwest::Request) {
+        let settings = &self.0;
+        let headers = request.headers_mut();
+        // progenitor sends the spec's `info.version` as `api-version`; the vendors'
+        // own SDKs send no such header, and ours should not differ from them.
+        headers.remove("api-version");
+        for (name, value) in &settings.headers {
+            headers.insert(name, value.clone());
+        }
+        headers.insert(USER_AGENT, settings.user_agent.clone());
+        headers.insert(settings.auth_name.clone(), settings.auth.clone());
+        request.timeout_mut().get_or_insert(settings.timeout);
+    }
+
+    /// Sends a prepared request through `http`, retrying as the policy allows,
+    /// and reads the final response's body (bounded) so that the whole exchange
+    /// happens within the attempt's timeout and the call's span. Called from the
+    /// client crate's `ClientHooks::exec`.
+    pub async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let trace = Trace::start(self.0.provider, operation, &request);
+        trace
+            .instrument(self.send(request, &trace, |request| http.execute(request)))
+            .await
+    }
+
+    /// The client's `Debug` output: never the credential.
+    pub fn fmt_client(&self, f: &mut fmt::Formatter<'_>, base_url: &str) -> fmt::Result {
+        let settings = &self.0;
+        f.debug_struct("Client")
+            .field("api", &settings.provider.title)
+            .field("base_url", &base_url)
+            .field("credential", &"<redacted>")
+            .field("timeout", &settings.timeout)
+            .field("max_retries", &settings.retry.max_retries)
+            .finish_non_exhaustive()
+    }
+
+    /// The retry loop, over any way of sending one attempt (tests send none).
+    async fn send<S, F>(
+        &self,
+        mut request: reqwest::Request,
+        trace: &Trace,
+        mut attempt: S,
+    ) -> reqwest::Result<reqwest::Response>
+    where
+        S: FnMut(reqwest::Request) -> F,
+        F: Future<Output = reqwest::Result<reqwest::Response>>,
+    {
+        let settings = &self.0;
+        let policy = &settings.retry;
+        let mut retry = 0;
+        // progenitor asks for JSON exactly when the operation decodes a JSON body.
+        let decodes_json = request
+            .headers()
+            .get(reqwest::header::ACCEPT)
+            .is_some_and(|v| v.as_bytes() == b"application/json");
+        loop {
+            trace.attempt(retry + 1);
+            // The semaphore is never closed, so acquiring only waits.
+            let slot = settings.slots.acquire().await.ok();
+            // The clone is taken before sending because sending consumes the request.
+            let next = (retry < policy.max_retries)
+                .then(|| request.try_clone())
+                .flatten();
+            let result = attempt(request).await;
+            let delay = next.as_ref().and_then(|_| policy.delay(&result, retry));
+            match (next, delay) {
+                (Some(next), Some(delay)) => {
+                    trace.retry(retry + 1, &result, delay);
+                    drop(result);
+                    drop(slot);
+                    tokio::time::sleep(delay).await;
+                    request = next;
+                    retry += 1;
+                }
+                _ => {
+                    let result = match result {
+                        Ok(response) => buffer(response, decodes_json, settings.provider).await,
+                        Err(e) => Err(e),
+                    };
+                    drop(slot);
+                    trace.finish(&result);
+                    return result;
+                }
+            }
+        }
+    }
+}
+
+/// Marks a 2xx response that must not be decoded as a success (its envelope
+/// reports a failure, it is not an envelope, or its body could not be read
+/// whole), so that it reaches [`finish`](crate::finish) as a failure with its real status.
+#[derive(Clone)]
+pub(crate) struct EnvelopeFailure {
+    pub status: StatusCode,
+    pub reason: Option<String>,
+}
+
+/// What happened while reading an error body, for `from_response`.
+#[derive(Clone)]
+pub(crate) struct ErrorBody {
+    pub truncated: bool,
+    /// Why the body ended before its end, if it did.
+    pub problem: Option<String>,
+}
+
+/// The provider's envelope, travelling with a buffered failure so that its
+/// `errors` list can be read into [`ApiError::errors`](crate::ApiError).
+#[derive(Clone, Copy)]
+pub(crate) struct EnvelopeFields(pub &'static Envelope);
+
+/// Reads the body of the final response into memory, at most
+/// [`MAX_SUCCESS_BODY`] of a success and [`MAX_ERROR_BODY`] of an error, and
+/// hands back an equivalent response. Reading stops at the limit: the rest is
+/// never received, and the connection is closed instead of reused.
+///
+/// For providers with an envelope, a 2xx body that says `success: false` (or
+/// is not an envelope at all) is re-labelled as a failure.
+async fn buffer(
+    mut response: reqwest::Response,
+    decodes_json: bool,
+    provider: &'static Provider,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    // Nothing to read or check (a 204 is the usual answer to a DELETE): hand
+    // the response on as it is, which spares rebuilding it on every call.
+    let empty = matches!(status.as_u16(), 204 | 304) || response.content_length() == Some(0);
+    if empty && !(status.is_success() && (provider.envelope.is_some() || decodes_json)) {
+        return Ok(response);
+    }
+    let limit = if status.is_success() {
+        MAX_SUCCESS_BODY
+    } else {
+        MAX_ERROR_BODY
+    };
+    let mut body = Vec::new();
+    let mut truncated = false;
+    let mut problem = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(e),
+            Err(e) => {
+                problem = Some(format!("the body ended early: {}", e.without_url()));
+                break;
+            }
+        }
+    }
+    // An operation whose success comes with a body or without one (200 and
+    // 204) decodes one nullable type: JSON `null` stands for the missing body.
+    if body.is_empty() && status.is_success() && decodes_json && provider.envelope.is_none() {
+        body.extend_from_slice(b"null");
+    }
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    // Handing the URL on spares `reqwest::Response::from` parsing a placeholder
+    // URL per call, which showed in the client-overhead profile.
+    let url = response.url().clone();
+    drop(response);
+
+    let failure = if !status.is_success() {
+        None
+    } else if let Some(problem) = problem.take() {
+        Some(problem)
+    } else if truncated {
+        Some(format!(
+            "the body is larger than {MAX_SUCCESS_BODY} bytes, the most this client reads"
+        ))
+    } else {
+        provider
+            .envelope
+            .as_ref()
+            .and_then(|envelope| envelope_failure(envelope, &body))
+    };
+    if failure.is_some() {
+        body.truncate(MAX_ERROR_BODY);
+    }
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(())
+        // Cannot fail (only the URL is set); without it, reqwest's placeholder.
+        .unwrap_or_default()
+        .map(|()| reqwest::Body::from(body));
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    *rebuilt.status_mut() = status;
+    if let Some(envelope) = &provider.envelope {
+        rebuilt.extensions_mut().insert(EnvelopeFields(envelope));
+    }
+    if let Some(reason) = failure {
+        // Any non-2xx status makes the generated code hand the response back
+        // untouched; the real status travels in the extension.
+        *rebuilt.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        let reason = (!reason.is_empty()).then_some(reason);
+        rebuilt
+            .extensions_mut()
+            .insert(EnvelopeFailure { status, reason });
+    } else if !status.is_success() {
+        rebuilt
+            .extensions_mut()
+            .insert(ErrorBody { truncated, problem });
+    }
+    Ok(reqwest::Response::from(rebuilt))
+}
+
+/// `Some("")` when the envelope says `success: false`, `Some(reason)` when the
+/// body is not an envelope, `None` when it reports success.
+fn envelope_failure(envelope: &Envelope, body: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => match value.get(envelope.success) {
+            Some(serde_json::Value::Bool(true)) => None,
+            Some(serde_json::Value::Bool(false)) => Some(String::new()),
+            _ => Some(format!(
+                "the response has no boolean `{}` field",
+                envelope.success
+            )),
+        },
+        Err(e) => Some(format!("the body is not JSON: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use progenitor_client::Error as Raw;
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::{Api, ClientBuilder, Error, Operation, finish};
+
+    const OPERATIONS: &[Operation] = &[Operation {
+        id: "delete_thing",
+        method: "DELETE",
+        path: "/things/{id}",
+    }];
+
+    fn provider(envelope: Option<Envelope>) -> &'static Provider {
+        Box::leak(Box::new(Provider {
+            title: "Test",
+            crate_name: "test-client",
+            crate_version: "1.2.3",
+            default_base_url: "https://api.example.com",
+            base_url_env: "TEST_BASE_URL",
+            auth_header: "Authorization",
+            auth_prefix: "Bearer ",
+            credential_env: "TEST_TOKEN",
+            credential_name: "token",
+            envelope,
+            operations: OPERATIONS,
+        }))
+    }
+
+    /// The smallest client: the runtime alone.
+    struct Plain(Runtime);
+    impl Api for Plain {
+        const PROVIDER: &'static Provider = &Provider {
+            title: "Test",
+            crate_name: "test-client",
+            crate_version: "1.2.3",
+            default_base_url: "https://api.example.com",
+            base_url_env: "TEST_BASE_URL",
+            auth_header: "Authorization",
+            auth_prefix: "Bearer ",
+            credential_env: "TEST_TOKEN",
+            credential_name: "token",
+            envelope: None,
+            operations: OPERATIONS,
+        };
+        fn from_parts(_: &str, _: reqwest::Client, runtime: Runtime) -> Self {
+            Self(runtime)
+        }
+    }
+
+    fn runtime(retries: u32, provider: &'static Provider) -> Runtime {
+        let Plain(runtime) = ClientBuilder::<Plain>::default()
+            .credential("secret")
+            .max_retries(retries)
+            .retry_backoff(Duration::from_secs(1), Duration::from_secs(4))
+            .build()
+            .unwrap();
+        let settings = Arc::into_inner(runtime.0).unwrap();
+        Runtime(Arc::new(Settings {
+            provider,
+            ..settings
+        }))
+    }
+
+    fn request() -> reqwest::Request {
+        reqwest::Request::new(
+            reqwest::Method::DELETE,
+            "https://api.example.com/things/7".parse().unwrap(),
+        )
+    }
+
+    fn reply(
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut builder = http::Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        Ok(reqwest::Response::from(
+            builder.body(body.to_string()).unwrap(),
+        ))
+    }
+
+    /// Sends `request()` through the retry loop; attempt `n` (from 1) gets `replies(n)`.
+    async fn send(
+        runtime: &Runtime,
+        replies: impl Fn(usize) -> reqwest::Result<reqwest::Response>,
+    ) -> (reqwest::Result<reqwest::Response>, usize) {
+        let attempts = Cell::new(0);
+        let trace = Trace::start(runtime.0.provider, "delete_thing", &request());
+        let result = runtime
+            .send(request(), &trace, |_| {
+                attempts.set(attempts.get() + 1);
+                let reply = replies(attempts.get());
+                async move { reply }
+            })
+            .await;
+        (result, attempts.get())
+    }
+
+    /// What the client returns for a response the generated code did not expect.
+    async fn failure(result: reqwest::Result<reqwest::Response>) -> Error {
+        finish::<(), ()>(Err(Raw::UnexpectedResponse(result.unwrap())))
+            .await
+            .unwrap_err()
+    }
+
+    #[test]
+    fn prepare_sets_the_credential_agent_and_timeout_and_drops_api_version() {
+        let runtime = runtime(0, provider(None));
+        let mut request = request();
+        request
+            .headers_mut()
+            .insert("api-version", HeaderValue::from_static("2024-01-01"));
+        runtime.prepare(&mut request);
+        let headers = request.headers();
+        assert_eq!(headers["authorization"], "Bearer secret");
+        assert!(headers["authorization"].is_sensitive());
+        assert_eq!(headers["user-agent"], "test-client/1.2.3");
+        assert!(!headers.contains_key("api-version"));
+        assert_eq!(request.timeout(), Some(&crate::DEFAULT_TIMEOUT));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_as_long_as_retry_after_says_then_succeeds() {
+        let runtime = runtime(2, provider(None));
+        let start = Instant::now();
+        let (result, attempts) = send(&runtime, |n| match n {
+            1 => reply(503, &[("retry-after", "30")], ""),
+            2 => reply(429, &[("retry-after-ms", "1500")], ""),
+            _ => reply(204, &[], ""),
+        })
+        .await;
+        assert_eq!(result.unwrap().status(), 204);
+        assert_eq!(attempts, 3);
+        assert_eq!(start.elapsed(), Duration::from_millis(31_500));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backs_off_between_attempts_and_stops_at_the_limit() {
+        let runtime = runtime(3, provider(None));
+        let start = Instant::now();
+        let (result, attempts) = send(&runtime, |_| reply(500, &[], "down")).await;
+        assert_eq!(result.unwrap().status(), 500);
+        assert_eq!(attempts, 4);
+        // 1 s + 2 s + 4 s of backoff, each less up to 25 % of jitter.
+        let waited = start.elapsed();
+        assert!(
+            waited <= Duration::from_secs(7) && waited >= Duration::from_millis(5_250),
+            "{waited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_status_that_does_not_retry_is_returned_at_once() {
+        let runtime = runtime(3, provider(None));
+        let start = Instant::now();
+        let (result, attempts) = send(&runtime, |_| reply(404, &[], "")).await;
+        assert_eq!(result.unwrap().status(), 404);
+        assert_eq!((attempts, start.elapsed()), (1, Duration::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_slot_is_free_while_waiting_to_retry() {
+        let runtime = runtime(1, provider(None));
+        let slots = runtime.0.slots.clone();
+        let call = send(&runtime, |n| reply(if n == 1 { 503 } else { 204 }, &[], ""));
+        let check = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            slots.available_permits()
+        };
+        let ((_, attempts), free) = tokio::join!(call, check);
+        assert_eq!(attempts, 2);
+        assert_eq!(free, crate::DEFAULT_MAX_CONCURRENT_REQUESTS);
+    }
+
+    #[tokio::test]
+    async fn an_error_body_is_kept_up_to_its_limit_and_classified() {
+        let runtime = runtime(0, provider(None));
+        let long = "x".repeat(crate::MAX_ERROR_BODY + 10);
+        let (result, _) = send(&runtime, |_| reply(403, &[("x-request-id", "r1")], &long)).await;
+        let error = failure(result).await;
+        let Error::PermissionDenied(api) = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(api.body.len(), crate::MAX_ERROR_BODY);
+        assert!(api.body_truncated);
+        assert_eq!(api.headers["x-request-id"], "r1");
+        assert_eq!(error.status(), Some(StatusCode::FORBIDDEN));
+    }
+
+    #[tokio::test]
+    async fn an_envelope_that_reports_failure_is_an_error_with_its_messages() {
+        let envelope = Envelope {
+            success: "success",
+            errors: "errors",
+        };
+        let runtime = runtime(0, provider(Some(envelope)));
+        let body = r#"{"success": false, "errors": [{"code": 1003, "message": "Invalid token"}], "result": null}"#;
+        let (result, _) = send(&runtime, |_| reply(200, &[], body)).await;
+        let error = failure(result).await;
+        let Error::Unsuccessful(api) = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(api.status, StatusCode::OK);
+        assert_eq!(api.errors.len(), 1);
+        assert_eq!(
+            (api.errors[0].code, api.errors[0].message.as_str()),
+            (Some(1003), "Invalid token")
+        );
+        assert!(
+            error.to_string().contains("Invalid token (code 1003)"),
+            "{error}"
+        );
+
+        // A success body that is no envelope at all is not taken for a success.
+        let (result, _) = send(&runtime, |_| reply(200, &[], "<html>")).await;
+        let error = failure(result).await;
+        assert!(
+            matches!(&error, Error::InvalidResponse(e) if e.reason.contains("not JSON")),
+            "{error:?}"
+        );
+        let (result, _) = send(&runtime, |_| reply(200, &[], r#"{"result": 1}"#)).await;
+        let error = failure(result).await;
+        assert!(
+            matches!(&error, Error::InvalidResponse(e) if e.reason.contains("`success`")),
+            "{error:?}"
+        );
+
+        // And one that reports success goes through untouched.
+        let (result, _) = send(&runtime, |_| {
+            reply(200, &[], r#"{"success": true, "result": 1}"#)
+        })
+        .await;
+        assert_eq!(result.unwrap().status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_success_body_beyond_its_limit_is_refused() {
+        let runtime = runtime(0, provider(None));
+        let huge = "1".repeat(crate::MAX_SUCCESS_BODY + 1);
+        let (result, _) = send(&runtime, |_| reply(200, &[], &huge)).await;
+        let error = failure(result).await;
+        assert!(
+            matches!(&error, Error::InvalidResponse(e) if e.reason.contains("larger than")),
+            "{error:?}"
+        );
+    }
+}
