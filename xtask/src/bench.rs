@@ -631,6 +631,11 @@ fn downstream(repo: &Path, dir: &Path) -> Result<Vec<Row>> {
     ])
 }
 
+/// `cargo xtask bench client`: the client-overhead rows alone.
+pub fn client(root: &Path) -> Result<String> {
+    Ok(render(&client_overhead(root)?))
+}
+
 /// Runs the criterion-free client benchmark and tabulates its `BENCH` lines.
 fn client_overhead(repo: &Path) -> Result<Vec<Row>> {
     let out = Command::new(cargo())
@@ -638,7 +643,7 @@ fn client_overhead(repo: &Path) -> Result<Vec<Row>> {
             "bench",
             "--quiet",
             "-p",
-            "workspace-tests",
+            "client-bench",
             "--bench",
             "client_overhead",
         ])

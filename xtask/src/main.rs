@@ -42,11 +42,12 @@ commands:
         documents with more operations; --timeout: stop generating a document
         after SECS, default 120; --scratch DIR: put the scratch workspace there
         instead of <target>/corpus)
-  bench [vendor]
+  bench [vendor | client]
         run every benchmark (generation, drift check, slicing, compile time,
         downstream cost, client overhead); print the table and write
         BENCHMARKS.md and benchmarks/generation.svg (vendor: only the figures of
-        the Cloudflare document in tests/vendor-specs, printed, nothing written)
+        the Cloudflare document in tests/vendor-specs; client: only the client
+        overhead against plain reqwest; both printed, nothing written)
   help  print this message
 
 Providers are declared in specs/providers.toml. XTASK_ROOT overrides the workspace root.";
@@ -152,6 +153,10 @@ fn main() -> ExitCode {
                 }),
             _ => return usage(Usage("corpus-one SCRATCH PROVIDER".into())),
         },
+        "bench" if rest == ["client"] => xtask::bench::client(&root).map(|table| {
+            print!("{table}");
+            ExitCode::SUCCESS
+        }),
         "bench" if rest == ["vendor"] => xtask::bench::vendor(&root).map(|table| {
             print!("{table}");
             ExitCode::SUCCESS

@@ -2,8 +2,9 @@
 //! triggered) against a plain `reqwest::Client` sending the identical DELETE to
 //! the same loopback server, side by side, in alternating rounds.
 //!
-//! Run with `cargo bench -p workspace-tests --bench client_overhead`; `cargo
-//! xtask bench` runs it and tabulates the `BENCH` lines it prints. Set
+//! Run with `cargo xtask bench client` (or `cargo bench -p client-bench`), which
+//! tabulates the `BENCH` lines it prints; `cargo xtask bench` runs it with
+//! every other figure. Set
 //! `BENCH_CALLS` to change the calls per round (default 4,000).
 
 use std::io::{BufRead, BufReader, Write};
