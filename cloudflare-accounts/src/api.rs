@@ -28,20 +28,58 @@ Arguments:
 - `token_id`: Token identifier tag.
 */
     ///
-    /// # Errors
-    ///
-    /// Any failure, including a non-success status, is returned as [`Error`];
-    /// transient ones are retried first as the client's retry policy allows.
-    pub async fn account_api_tokens_delete_token<'a>(
+    /// Returns the request: `.await` it (or call `.send().await`) after
+    /// setting any optional parameter on it.
+    pub fn account_api_tokens_delete_token<'a>(
         &'a self,
         account_id: &'a types::AccountIdentifier,
         token_id: &'a types::TokenIdentifier,
-    ) -> Result<types::TokenDeleteResponse, Error> {
-        runtime::check_path_segment("account_id", &account_id.to_string())?;
-        runtime::check_path_segment("token_id", &token_id.to_string())?;
-        runtime::finish(
-                self.raw().account_api_tokens_delete_token(account_id, token_id).await,
-            )
-            .await
+    ) -> requests::AccountApiTokensDeleteTokenRequest<'a> {
+        requests::AccountApiTokensDeleteTokenRequest {
+            __client: self,
+            account_id,
+            token_id,
+        }
+    }
+}
+/// One request builder per operation, returned by its `Client` method.
+pub mod requests {
+    #[allow(unused_imports)]
+    use super::*;
+    ///The `account_api_tokens_delete_token` call ([`Client::account_api_tokens_delete_token`](crate::Client::account_api_tokens_delete_token)): set its optional parameters, then `.await` it or call [`send`](Self::send).
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct AccountApiTokensDeleteTokenRequest<'a> {
+        pub(crate) __client: &'a crate::Client,
+        pub(crate) account_id: &'a types::AccountIdentifier,
+        pub(crate) token_id: &'a types::TokenIdentifier,
+    }
+    impl<'a> AccountApiTokensDeleteTokenRequest<'a> {
+        /// Sends the request and returns the decoded response.
+        ///
+        /// # Errors
+        ///
+        /// Any failure, including a non-success status, is returned as [`Error`];
+        /// transient ones are retried first as the client's retry policy allows.
+        pub async fn send(self) -> Result<types::TokenDeleteResponse, Error> {
+            runtime::check_path_segment("account_id", &self.account_id.to_string())?;
+            runtime::check_path_segment("token_id", &self.token_id.to_string())?;
+            runtime::finish(
+                    self
+                        .__client
+                        .raw()
+                        .account_api_tokens_delete_token(self.account_id, self.token_id)
+                        .await,
+                )
+                .await
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for AccountApiTokensDeleteTokenRequest<'a> {
+        type Output = Result<types::TokenDeleteResponse, Error>;
+        type IntoFuture = ::std::pin::Pin<
+            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
+        >;
+        fn into_future(self) -> Self::IntoFuture {
+            Box::pin(self.send())
+        }
     }
 }

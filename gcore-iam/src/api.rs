@@ -32,16 +32,56 @@ Arguments:
 - `token_id`: API token ID.
 */
     ///
-    /// # Errors
-    ///
-    /// Any failure, including a non-success status, is returned as [`Error`];
-    /// transient ones are retried first as the client's retry policy allows.
-    pub async fn iam_delete_api_token_v2<'a>(
+    /// Returns the request: `.await` it (or call `.send().await`) after
+    /// setting any optional parameter on it.
+    pub fn iam_delete_api_token_v2<'a>(
         &'a self,
         client_id: i64,
         token_id: i64,
-    ) -> Result<(), Error> {
-        runtime::finish(self.raw().iam_delete_api_token_v2(client_id, token_id).await)
-            .await
+    ) -> requests::IamDeleteApiTokenV2Request<'a> {
+        requests::IamDeleteApiTokenV2Request {
+            __client: self,
+            client_id,
+            token_id,
+        }
+    }
+}
+/// One request builder per operation, returned by its `Client` method.
+pub mod requests {
+    #[allow(unused_imports)]
+    use super::*;
+    ///The `iam_delete_api_token_v2` call ([`Client::iam_delete_api_token_v2`](crate::Client::iam_delete_api_token_v2)): set its optional parameters, then `.await` it or call [`send`](Self::send).
+    #[must_use = "a request does nothing until it is awaited or sent"]
+    pub struct IamDeleteApiTokenV2Request<'a> {
+        pub(crate) __client: &'a crate::Client,
+        pub(crate) client_id: i64,
+        pub(crate) token_id: i64,
+    }
+    impl<'a> IamDeleteApiTokenV2Request<'a> {
+        /// Sends the request and returns the decoded response.
+        ///
+        /// # Errors
+        ///
+        /// Any failure, including a non-success status, is returned as [`Error`];
+        /// transient ones are retried first as the client's retry policy allows.
+        pub async fn send(self) -> Result<(), Error> {
+            runtime::finish(
+                    self
+                        .__client
+                        .raw()
+                        .iam_delete_api_token_v2(self.client_id, self.token_id)
+                        .await,
+                )
+                .await
+        }
+    }
+    impl<'a> ::std::future::IntoFuture for IamDeleteApiTokenV2Request<'a> {
+        type Output = Result<(), Error>;
+        type IntoFuture = ::std::pin::Pin<
+            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
+        >;
+        fn into_future(self) -> Self::IntoFuture {
+            Box::pin(self.send())
+        }
     }
 }

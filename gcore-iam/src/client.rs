@@ -7,6 +7,7 @@
 use openapi_client_runtime as runtime;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use crate::generated;
+pub use crate::api::requests;
 pub use crate::generated::types;
 pub use openapi_client_runtime::exports::*;
 /// Builds a [`Client`]. Every setting has a safe default.
@@ -39,7 +40,7 @@ const OPERATIONS: &[runtime::Operation] = &[
 Create one with [`Client::new`], [`Client::from_env`] or [`Client::builder`].*/
 #[derive(Clone)]
 pub struct Client {
-    raw: generated::Client,
+    raw: ::std::sync::Arc<generated::Client>,
 }
 impl Client {
     /// A client with the given credential and every other setting at its default.
@@ -88,7 +89,9 @@ impl runtime::Api for Client {
         runtime: runtime::Runtime,
     ) -> Self {
         Self {
-            raw: generated::Client::new_with_client(base_url, http, runtime),
+            raw: ::std::sync::Arc::new(
+                generated::Client::new_with_client(base_url, http, runtime),
+            ),
         }
     }
 }

@@ -522,12 +522,8 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(parts.base_url, "https://api.example.com/v4");
-        let mut request = reqwest::Request::new(
-            reqwest::Method::GET,
-            "https://api.example.com/v4/a".parse().unwrap(),
-        );
-        parts.runtime.prepare(&mut request);
-        let headers = request.headers();
+        let mut headers = HeaderMap::new();
+        parts.runtime.0.add_headers(&mut headers);
         assert_eq!(headers["x-auth"], "Key k1");
         assert_eq!(headers["user-agent"], "test-client/1.2.3");
         assert_eq!(headers["x-team"], "blue");

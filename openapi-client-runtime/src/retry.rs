@@ -4,9 +4,12 @@
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER};
+
+/// A server's say on whether to retry (`true`/`false`), over the status rule.
+const X_SHOULD_RETRY: HeaderName = HeaderName::from_static("x-should-retry");
 
 /// How many times to retry, and the backoff between attempts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +43,7 @@ impl RetryPolicy {
             Ok(response) => {
                 let headers = response.headers();
                 let status = response.status().as_u16();
-                let retryable = match headers.get("x-should-retry").map(HeaderValue::as_bytes) {
+                let retryable = match headers.get(X_SHOULD_RETRY).map(HeaderValue::as_bytes) {
                     Some(b"true") => true,
                     Some(b"false") => false,
                     _ => matches!(status, 408 | 409 | 429) || status >= 500,

@@ -37,21 +37,18 @@ pub(crate) struct Settings {
 }
 
 impl Runtime {
-    /// Completes a request progenitor built: the provider's credential,
-    /// `User-Agent`, the default headers and the timeout. Called from the
-    /// client crate's `ClientHooks::pre`.
+    /// Completes a request progenitor built (its timeout, without progenitor's
+    /// `api-version` header); the provider's credential, `User-Agent` and the
+    /// default headers are added to each attempt when it is sent. Called from
+    /// the client crate's `ClientHooks::pre`.
     pub fn prepare(&self, request: &mut reqwest::Request) {
-        let settings = &self.0;
-        let headers = request.headers_mut();
         // progenitor sends the spec's `info.version` as `api-version`; the vendors'
         // own SDKs send no such header, and ours should not differ from them.
-        headers.remove("api-version");
-        for (name, value) in &settings.headers {
-            headers.insert(name, value.clone());
-        }
-        headers.insert(USER_AGENT, settings.user_agent.clone());
-        headers.insert(settings.auth_name.clone(), settings.auth.clone());
-        request.timeout_mut().get_or_insert(settings.timeout);
+        // (A constant name: `remove("api-version")` would parse it per call.)
+        request.headers_mut().remove(API_VERSION);
+        request.timeout_mut().get_or_insert(self.0.timeout);
+        // The client's own headers are added per attempt, by `send`, so that
+        // the copy kept for a retry need not carry them.
     }
 
     /// Sends a prepared request through `http`, retrying as the policy allows,
@@ -103,12 +100,17 @@ impl Runtime {
             .is_some_and(|v| v.as_bytes() == b"application/json");
         loop {
             trace.attempt(retry + 1);
-            // The semaphore is never closed, so acquiring only waits.
-            let slot = settings.slots.acquire().await.ok();
-            // The clone is taken before sending because sending consumes the request.
+            // The semaphore is never closed, so acquiring only waits. Boxed:
+            // waiting is rare, and inline it would enlarge every call's future.
+            let slot = match settings.slots.try_acquire() {
+                Ok(slot) => Some(slot),
+                Err(_) => Box::pin(settings.slots.acquire()).await.ok(),
+            };
+            // The copy is taken before sending because sending consumes the request.
             let next = (retry < policy.max_retries)
-                .then(|| request.try_clone())
+                .then(|| Resend::of(&request))
                 .flatten();
+            settings.add_headers(request.headers_mut());
             let result = attempt(request).await;
             let delay = next.as_ref().and_then(|_| policy.delay(&result, retry));
             match (next, delay) {
@@ -116,13 +118,19 @@ impl Runtime {
                     trace.retry(retry + 1, &result, delay);
                     drop(result);
                     drop(slot);
-                    tokio::time::sleep(delay).await;
-                    request = next;
+                    Box::pin(tokio::time::sleep(delay)).await;
+                    request = next.request();
                     retry += 1;
                 }
                 _ => {
+                    let provider = settings.provider;
                     let result = match result {
-                        Ok(response) => buffer(response, decodes_json, settings.provider).await,
+                        Ok(response) => match unbuffered(response, decodes_json, provider) {
+                            Ok(response) => Ok(response),
+                            Err(response) => {
+                                Box::pin(buffer(response, decodes_json, provider)).await
+                            }
+                        },
                         Err(e) => Err(e),
                     };
                     drop(slot);
@@ -156,6 +164,98 @@ pub(crate) struct ErrorBody {
 #[derive(Clone, Copy)]
 pub(crate) struct EnvelopeFields(pub &'static Envelope);
 
+/// progenitor's `api-version` header, removed from every request.
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+
+impl Settings {
+    /// The default headers, `User-Agent` and the credential, over the
+    /// operation's own headers.
+    pub(crate) fn add_headers(&self, headers: &mut HeaderMap) {
+        for (name, value) in &self.headers {
+            headers.insert(name, value.clone());
+        }
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        headers.insert(self.auth_name.clone(), self.auth.clone());
+    }
+}
+
+/// What sending a request again takes, copied before sending consumes it: of
+/// a request without a body, the method, URL, the operation's own headers
+/// (often none; the client's are added per attempt), version and timeout,
+/// the only extension generated code sets. A request with a body is copied
+/// whole, the only way a `reqwest::Body` clones.
+enum Resend {
+    Bodiless {
+        method: reqwest::Method,
+        url: reqwest::Url,
+        headers: Option<HeaderMap>,
+        version: reqwest::Version,
+        timeout: Option<Duration>,
+    },
+    Whole(reqwest::Request),
+}
+
+impl Resend {
+    fn of(request: &reqwest::Request) -> Option<Self> {
+        if request.body().is_some() {
+            return request.try_clone().map(Self::Whole);
+        }
+        Some(Self::Bodiless {
+            method: request.method().clone(),
+            url: request.url().clone(),
+            headers: (!request.headers().is_empty()).then(|| request.headers().clone()),
+            version: request.version(),
+            timeout: request.timeout().copied(),
+        })
+    }
+
+    fn request(self) -> reqwest::Request {
+        match self {
+            Self::Whole(request) => request,
+            Self::Bodiless {
+                method,
+                url,
+                headers,
+                version,
+                timeout,
+            } => {
+                let mut request = reqwest::Request::new(method, url);
+                if let Some(headers) = headers {
+                    *request.headers_mut() = headers;
+                }
+                *request.version_mut() = version;
+                *request.timeout_mut() = timeout;
+                request
+            }
+        }
+    }
+}
+
+/// The response as it is when there is nothing to read or check (a 204 is the
+/// usual answer to a DELETE), which spares rebuilding it, and [`buffer`]'s
+/// future, on every call; `Err` hands it on to [`buffer`].
+///
+/// A success's headers are dropped: the facade returns only the body, and
+/// progenitor's `ResponseValue` would copy them on every call.
+// Both sides are the same response handed back: boxing one would cost an
+// allocation per call, which is what this function is for saving.
+#[allow(clippy::result_large_err)]
+fn unbuffered(
+    mut response: reqwest::Response,
+    decodes_json: bool,
+    provider: &Provider,
+) -> Result<reqwest::Response, reqwest::Response> {
+    let status = response.status();
+    let empty = matches!(status.as_u16(), 204 | 304) || response.content_length() == Some(0);
+    if empty && !(status.is_success() && (provider.envelope.is_some() || decodes_json)) {
+        if status.is_success() {
+            drop(std::mem::take(response.headers_mut()));
+        }
+        return Ok(response);
+    }
+    Err(response)
+}
+
 /// Reads the body of the final response into memory, at most
 /// [`MAX_SUCCESS_BODY`] of a success and [`MAX_ERROR_BODY`] of an error, and
 /// hands back an equivalent response. Reading stops at the limit: the rest is
@@ -169,12 +269,6 @@ async fn buffer(
     provider: &'static Provider,
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
-    // Nothing to read or check (a 204 is the usual answer to a DELETE): hand
-    // the response on as it is, which spares rebuilding it on every call.
-    let empty = matches!(status.as_u16(), 204 | 304) || response.content_length() == Some(0);
-    if empty && !(status.is_success() && (provider.envelope.is_some() || decodes_json)) {
-        return Ok(response);
-    }
     let limit = if status.is_success() {
         MAX_SUCCESS_BODY
     } else {
@@ -238,7 +332,10 @@ async fn buffer(
         .unwrap_or_default()
         .map(|()| reqwest::Body::from(body));
     *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    // A success's headers are not read (see `unbuffered`).
+    if failure.is_some() || !status.is_success() {
+        *rebuilt.headers_mut() = headers;
+    }
     *rebuilt.status_mut() = status;
     if let Some(envelope) = &provider.envelope {
         rebuilt.extensions_mut().insert(EnvelopeFields(envelope));
@@ -395,12 +492,45 @@ mod tests {
             .headers_mut()
             .insert("api-version", HeaderValue::from_static("2024-01-01"));
         runtime.prepare(&mut request);
-        let headers = request.headers();
-        assert_eq!(headers["authorization"], "Bearer secret");
-        assert!(headers["authorization"].is_sensitive());
-        assert_eq!(headers["user-agent"], "test-client/1.2.3");
-        assert!(!headers.contains_key("api-version"));
+        assert!(!request.headers().contains_key("api-version"));
         assert_eq!(request.timeout(), Some(&crate::DEFAULT_TIMEOUT));
+        // Every attempt, the first and the retries, carries the same headers.
+        let sent = std::cell::RefCell::new(Vec::new());
+        let trace = Trace::start(runtime.0.provider, "delete_thing", &request);
+        let runtime = Runtime(Arc::new(Settings {
+            retry: RetryPolicy {
+                max_retries: 2,
+                initial_backoff: Duration::ZERO,
+                max_backoff: Duration::ZERO,
+            },
+            ..Arc::into_inner(runtime.0).unwrap()
+        }));
+        let result = futures_lite(runtime.send(request, &trace, |request| {
+            sent.borrow_mut()
+                .push((request.headers().clone(), request.timeout().copied()));
+            let reply = reply(if sent.borrow().len() < 3 { 503 } else { 204 }, &[], "");
+            async move { reply }
+        }));
+        assert_eq!(result.unwrap().status(), 204);
+        let sent = sent.into_inner();
+        assert_eq!(sent.len(), 3);
+        for (headers, timeout) in &sent {
+            assert_eq!(headers["authorization"], "Bearer secret");
+            assert!(headers["authorization"].is_sensitive());
+            assert_eq!(headers["user-agent"], "test-client/1.2.3");
+            assert_eq!(headers.len(), 2, "{headers:?}");
+            assert_eq!(*timeout, Some(crate::DEFAULT_TIMEOUT));
+        }
+    }
+
+    /// Runs a future on a runtime of its own (the test above is not async, to
+    /// show that `prepare` needs none).
+    fn futures_lite<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
     }
 
     #[tokio::test(start_paused = true)]

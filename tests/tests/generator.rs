@@ -65,7 +65,7 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
     let check = xtask::pipeline::check(root, &[]).unwrap();
     assert!(!check.fresh);
     assert!(
-        check.report.contains("pub async fn iam_list_api_tokens_v2"),
+        check.report.contains("pub fn iam_list_api_tokens_v2"),
         "{}",
         check.report
     );
@@ -77,7 +77,7 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
     std::fs::create_dir_all(root.join("gcore-iam/examples")).unwrap();
     std::fs::write(
         root.join("gcore-iam/examples/list.rs"),
-        "#[tokio::main]\nasync fn main() {\n    let client = gcore_iam::Client::new(\"k\").unwrap();\n    let tokens: Vec<gcore_iam::types::IamListApiTokensV2ResponseItem> =\n        client.iam_list_api_tokens_v2(1, Some(false)).await.unwrap_or_default();\n    println!(\"{}\", tokens.len());\n}\n",
+        "#[tokio::main]\nasync fn main() {\n    let client = gcore_iam::Client::new(\"k\").unwrap();\n    let tokens: Vec<gcore_iam::types::IamListApiTokensV2ResponseItem> =\n        client.iam_list_api_tokens_v2(1).deleted(false).await.unwrap_or_default();\n    println!(\"{}\", tokens.len());\n}\n",
     )
     .unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -103,6 +103,101 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The vendor adds an optional query parameter to the operation the crate
+/// already has: the change report calls it compatible, and after `generate`
+/// the crate's own example and README doctest compile unchanged, while new
+/// code can set the parameter.
+#[test]
+fn an_added_optional_parameter_leaves_downstream_code_compiling() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path();
+    copy_dir(&repo(), root);
+    // The change report compares with the crate's last release, read from git.
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "release"],
+    ] {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(root)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .expect("git is installed: the change report needs it");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let spec_path = root.join("specs/gcore-iam.yaml");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    let anchor = "        - $ref: '#/components/parameters/TokenID'\n";
+    assert!(spec.contains(anchor));
+    let added = format!(
+        "{anchor}        - name: force\n          in: query\n          schema:\n            type: boolean\n"
+    );
+    std::fs::write(&spec_path, spec.replacen(anchor, &added, 1)).unwrap();
+
+    let report = xtask::pipeline::generate(root, &["gcore-iam".into()]).unwrap();
+    assert!(
+        report.contains("[compatible]") && !report.contains("[breaking]"),
+        "{report}"
+    );
+    assert!(
+        report.contains("new optional query parameter `force`"),
+        "{report}"
+    );
+    let api = std::fs::read_to_string(root.join("gcore-iam/src/api.rs")).unwrap();
+    assert!(
+        api.contains("pub fn force(mut self, value: bool) -> Self"),
+        "{api}"
+    );
+
+    // The committed example, unchanged, and one that sets the new parameter.
+    std::fs::write(
+        root.join("gcore-iam/examples/force.rs"),
+        "#[tokio::main]\nasync fn main() {\n    let client = gcore_iam::Client::new(\"k\").unwrap();\n    let _ = client.iam_delete_api_token_v2(1, 2).force(true).send().await;\n}\n",
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for args in [
+        &[
+            "check",
+            "--offline",
+            "--quiet",
+            "-p",
+            "gcore-iam",
+            "--no-default-features",
+            "--examples",
+        ][..],
+        // The crate docs' and README's examples (`no_run`: compiled, not run).
+        &[
+            "test",
+            "--offline",
+            "--quiet",
+            "-p",
+            "gcore-iam",
+            "--no-default-features",
+            "--doc",
+        ],
+    ] {
+        let out = Command::new(&cargo)
+            .args(args)
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 const ACME_ENTRY: &str = r#"

@@ -60,21 +60,21 @@ async fn main() {
         }
     }
     let body = serde_json::json!({"why": "old"});
-    match client.delete_tag("t1", "blue", Some(&body)).await {
+    match client.delete_tag("t1", "blue").body(&body).await {
         Ok(v) => println!("delete: {v}"),
         Err(e) => println!("delete: {e}"),
     }
-    match client.delete_tag("t1", "red", None).await {
+    match client.delete_tag("t1", "red").await {
         Ok(v) => println!("delete: {v}"),
         Err(e) => println!("delete: {e}"),
     }
-    let rule = client.get_rule("r1", Some("q1"), Some("h1")).await;
+    let rule = client.get_rule("r1").id_query("q1").id_header("h1").await;
     println!("rule: {:?}", rule.map_err(|e| e.to_string()));
     let labels = client.put_labels("a,b").await;
     println!("labels: {:?}", labels.map(|_| ()).map_err(|e| e.to_string()));
-    let session = client.get_session("s1", Some("dark")).await;
+    let session = client.get_session("s1").cookie_theme("dark").send().await;
     println!("session: {:?}", session.map_err(|e| e.to_string()));
-    let refused = client.get_session("has space", None).await;
+    let refused = client.get_session("has space").await;
     println!("refused: {}", refused.is_err());
 }
 "#;

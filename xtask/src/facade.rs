@@ -17,7 +17,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::lower::Wire;
 use crate::providers::Provider;
@@ -38,6 +38,8 @@ pub fn facade(
     wire: &BTreeMap<String, Vec<Wire>>,
 ) -> Result<Facade> {
     let mut methods = Vec::new();
+    let mut requests = Vec::new();
+    let mut request_names = BTreeSet::new();
     let mut operations = Vec::new();
     let mut rewired = Vec::new();
     for f in client_methods(generated) {
@@ -50,7 +52,10 @@ pub fn facade(
         })?;
         let changes = wire.get(&format!("{method} {path}"));
         let optional_body = changes.is_some_and(|c| c.contains(&Wire::OptionalBody));
-        methods.push(wrap(f, optional_body)?);
+        let request_name = request_name(&id, &mut request_names);
+        let wrapped = wrap(f, optional_body, &request_name)?;
+        methods.push(wrapped.method);
+        requests.push(wrapped.request);
         if let Some(changes) = changes {
             let calls = changes.iter().map(|change| match change {
                 Wire::ContentType(media) => {
@@ -113,7 +118,7 @@ pub fn facade(
             },
         )
     };
-    let methods_text = quote!(#(#methods)*).to_string();
+    let methods_text = quote!(#(#methods)* #(#requests)*).to_string();
     let use_types = methods_text.contains("types ::").then(|| {
         quote!(
             use crate::generated::types;
@@ -132,6 +137,7 @@ pub fn facade(
 
         use crate::generated;
 
+        pub use crate::api::requests;
         pub use crate::generated::types;
         pub use openapi_client_runtime::exports::*;
 
@@ -160,7 +166,8 @@ pub fn facade(
         #[doc = #client_doc]
         #[derive(Clone)]
         pub struct Client {
-            raw: generated::Client,
+            // Shared: a clone per call (or per task) copies no base URL.
+            raw: ::std::sync::Arc<generated::Client>,
         }
 
         impl Client {
@@ -213,7 +220,7 @@ pub fn facade(
 
             fn from_parts(base_url: &str, http: reqwest::Client, runtime: runtime::Runtime) -> Self {
                 Self {
-                    raw: generated::Client::new_with_client(base_url, http, runtime),
+                    raw: ::std::sync::Arc::new(generated::Client::new_with_client(base_url, http, runtime)),
                 }
             }
         }
@@ -270,6 +277,14 @@ pub fn facade(
         #[allow(clippy::needless_lifetimes)]
         impl crate::Client {
             #(#methods)*
+        }
+
+        /// One request builder per operation, returned by its `Client` method.
+        pub mod requests {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #(#requests)*
         }
     };
     Ok(Facade { client, api })
@@ -328,25 +343,29 @@ fn is_client(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("Client"))
 }
 
-/// One facade method: same name, docs and parameters as the generated method,
-/// except a schema-less body the caller may leave out (`optional_body`).
-fn wrap(f: &syn::ImplItemFn, optional_body: bool) -> Result<TokenStream> {
+/// One operation's public API: a method on `Client` that takes the required
+/// parameters (progenitor's order: path parameters first) and returns a
+/// request builder, with a setter per optional parameter (and for a body the
+/// caller may leave out), `.send()`, and `IntoFuture`, so that
+/// `client.op(a, b).await` reads as a plain call. An optional parameter the
+/// vendor adds is then a new setter, not a new argument.
+struct Wrapped {
+    method: TokenStream,
+    request: TokenStream,
+}
+
+/// The builder's setter names that would shadow its own methods.
+const RESERVED_SETTERS: &[&str] = &["send", "into_future"];
+
+fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> Result<Wrapped> {
     let sig = &f.sig;
     let name = &sig.ident;
-    let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
-    let generics = &sig.generics;
-    let mut inputs = sig.inputs.clone();
-    let mut passed_body = None;
-    if optional_body
-        && let Some(FnArg::Typed(pt)) = inputs
-            .iter_mut()
-            .find(|i| matches!(i, FnArg::Typed(pt) if matches!(pt.pat.as_ref(), Pat::Ident(id) if id.ident == "body")))
-    {
-        let ty = pt.ty.as_ref().clone();
-        *pt.ty = syn::parse_quote!(Option<#ty>);
-        // `null` is what the runtime sends as an empty body.
-        passed_body = Some(quote!(body.unwrap_or(&::serde_json::Value::Null)));
-    }
+    let docs: Vec<&syn::Attribute> = f
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect();
+    let argument_docs = argument_docs(&docs);
     let mut success = success_type(&sig.output)
         .ok_or_else(|| anyhow::anyhow!("unexpected return type of generated method `{name}`"))?;
     // A body that is not JSON comes back as progenitor's stream, which the
@@ -354,18 +373,70 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool) -> Result<TokenStream> {
     if matches!(&success, Type::Path(p) if p.path.is_ident("ByteStream")) {
         success = syn::parse_quote!(::progenitor_client::ByteStream);
     }
+    let mut generics = sig.generics.clone();
+    if generics.lifetimes().next().is_none() {
+        generics.params.insert(0, syn::parse_quote!('a));
+    }
+    let (impl_generics, type_generics, where_clause) = generics.split_for_impl();
+    // What the future must satisfy to be boxed as `Send + 'a`.
+    let send_bounds = generics.type_params().map(|t| {
+        let ident = &t.ident;
+        quote!(#ident: Send + 'a,)
+    });
 
+    let mut fields = Vec::new();
+    let mut required = Vec::new();
+    let mut initial = Vec::new();
+    let mut setters = Vec::new();
     let mut args = Vec::new();
-    let mut types = std::collections::BTreeMap::new();
-    for input in &inputs {
-        if let FnArg::Typed(pt) = input
-            && let Pat::Ident(id) = pt.pat.as_ref()
-        {
-            match &passed_body {
-                Some(passed) if id.ident == "body" => args.push(passed.clone()),
-                _ => args.push(quote!(#id)),
-            }
-            types.insert(id.ident.to_string(), pt.ty.as_ref().clone());
+    let mut types = BTreeMap::new();
+    for input in &sig.inputs {
+        let FnArg::Typed(pt) = input else { continue };
+        let Pat::Ident(id) = pt.pat.as_ref() else {
+            bail!("generated method `{name}` has an argument that is not a plain name");
+        };
+        let ident = &id.ident;
+        let ty = pt.ty.as_ref();
+        types.insert(ident.to_string(), ty.clone());
+        let is_body = ident == "body";
+        let option_of = option_inner(ty);
+        let doc = argument_docs
+            .get(ident.to_string().trim_start_matches("r#"))
+            .cloned()
+            .unwrap_or_else(|| format!("Sets `{ident}`."));
+        if is_body && optional_body {
+            // `null` is what the runtime sends as an empty body.
+            fields.push(quote!(#ident: Option<#ty>));
+            initial.push(quote!(#ident: None));
+            args.push(quote!(self.#ident.unwrap_or(&::serde_json::Value::Null)));
+            setters.push(quote! {
+                /// The request body; without it, an empty body is sent.
+                pub fn #ident(mut self, value: #ty) -> Self {
+                    self.#ident = Some(value);
+                    self
+                }
+            });
+        } else if let Some(inner) = option_of {
+            fields.push(quote!(#ident: #ty));
+            initial.push(quote!(#ident: None));
+            args.push(quote!(self.#ident));
+            let setter = if RESERVED_SETTERS.contains(&ident.to_string().as_str()) {
+                format_ident!("set_{}", ident)
+            } else {
+                ident.clone()
+            };
+            setters.push(quote! {
+                #[doc = #doc]
+                pub fn #setter(mut self, value: #inner) -> Self {
+                    self.#ident = Some(value);
+                    self
+                }
+            });
+        } else {
+            fields.push(quote!(#ident: #ty));
+            initial.push(quote!(#ident));
+            required.push(quote!(#ident: #ty));
+            args.push(quote!(self.#ident));
         }
     }
     // A value such as `..` is encoded unchanged by progenitor and then collapsed by
@@ -375,20 +446,124 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool) -> Result<TokenStream> {
         .filter(|p| types.get(p).is_some_and(|t| !is_number(t)))
         .map(|p| {
             let ident = format_ident!("{}", p);
-            quote!(runtime::check_path_segment(#p, &#ident.to_string())?;)
+            quote!(runtime::check_path_segment(#p, &self.#ident.to_string())?;)
         });
-    Ok(quote! {
+    let request_doc = format!(
+        "The `{name}` call ([`Client::{name}`](crate::Client::{name})): set its optional \
+         parameters, then `.await` it or call [`send`](Self::send)."
+    );
+    let method = quote! {
         #(#docs)*
         ///
-        /// # Errors
-        ///
-        /// Any failure, including a non-success status, is returned as [`Error`];
-        /// transient ones are retried first as the client's retry policy allows.
-        pub async fn #name #generics (#inputs) -> Result<#success, Error> {
-            #(#checks)*
-            runtime::finish(self.raw().#name(#(#args),*).await).await
+        /// Returns the request: `.await` it (or call `.send().await`) after
+        /// setting any optional parameter on it.
+        pub fn #name #impl_generics (&'a self, #(#required),*) -> requests::#request_name #type_generics #where_clause {
+            requests::#request_name {
+                __client: self,
+                #(#initial),*
+            }
         }
-    })
+    };
+    let request = quote! {
+        #[doc = #request_doc]
+        #[must_use = "a request does nothing until it is awaited or sent"]
+        pub struct #request_name #impl_generics #where_clause {
+            // Named so that no parameter's field can take its name.
+            pub(crate) __client: &'a crate::Client,
+            #(pub(crate) #fields),*
+        }
+
+        impl #impl_generics #request_name #type_generics #where_clause {
+            #(#setters)*
+
+            /// Sends the request and returns the decoded response.
+            ///
+            /// # Errors
+            ///
+            /// Any failure, including a non-success status, is returned as [`Error`];
+            /// transient ones are retried first as the client's retry policy allows.
+            pub async fn send(self) -> Result<#success, Error> {
+                #(#checks)*
+                runtime::finish(self.__client.raw().#name(#(#args),*).await).await
+            }
+        }
+
+        impl #impl_generics ::std::future::IntoFuture for #request_name #type_generics
+        where
+            #(#send_bounds)*
+        {
+            type Output = Result<#success, Error>;
+            type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+    Ok(Wrapped { method, request })
+}
+
+/// `T` of `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// Each argument's line of progenitor's "Arguments:" list (`` - `name`: text ``).
+fn argument_docs(docs: &[&syn::Attribute]) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for attr in docs {
+        let syn::Meta::NameValue(nv) = &attr.meta else {
+            continue;
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &nv.value
+        else {
+            continue;
+        };
+        for line in text.value().lines() {
+            let Some(rest) = line.trim().strip_prefix("- `") else {
+                continue;
+            };
+            if let Some((arg, description)) = rest.split_once("`: ") {
+                found.insert(arg.to_string(), description.trim().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// The request builder's name: the method's, in UpperCamelCase, plus
+/// `Request`; numbered if two methods would share it.
+fn request_name(method: &str, taken: &mut BTreeSet<String>) -> syn::Ident {
+    use heck::ToUpperCamelCase;
+    let camel = method.trim_start_matches("r#").to_upper_camel_case();
+    // `_2fa` is a method name, `2faRequest` no type name.
+    let prefix = if camel.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        ""
+    } else {
+        "Op"
+    };
+    let base = format!("{prefix}{camel}Request");
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    format_ident!("{}", name)
 }
 
 /// `T` out of `Result<ResponseValue<T>, Error<E>>`.
@@ -464,6 +639,25 @@ fn scan(tokens: TokenStream, found: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_names_are_type_names_and_unique() {
+        let mut taken = BTreeSet::new();
+        let names: Vec<String> = ["_2fa", "r#type", "get_a1", "get_a_1", "x"]
+            .iter()
+            .map(|m| request_name(m, &mut taken).to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Op2faRequest",
+                "TypeRequest",
+                "GetA1Request",
+                "GetA1Request2",
+                "XRequest"
+            ]
+        );
+    }
 
     #[test]
     fn finds_path_parameters_in_generated_body() {

@@ -14,11 +14,12 @@
 //!
 //! # Classification rules, and why
 //!
-//! - The facade methods are **positional**: every parameter, optional ones as
-//!   `Option<T>`, is an argument of `client.operation(a, b, c)`. So *any* added,
-//!   removed or reordered parameter changes the method signature and is
-//!   breaking, even an optional one; so is a parameter turning required or
-//!   optional (`T` ↔ `Option<T>`) or changing type.
+//! - The facade methods take the **required** parameters as arguments and return
+//!   a request builder with a **setter per optional parameter**
+//!   (`client.operation(a, b).flag(true).await`). So an added optional
+//!   parameter is a new setter, compatible; an added required one, a removed
+//!   one, reordered required ones, a parameter turning required or optional (an
+//!   argument becoming a setter or back) or changing type are breaking.
 //! - Operations: added is compatible; removed is breaking; the same method and
 //!   path with an `operationId` whose Rust method name differs is a rename and
 //!   breaking; the same `operationId` on another path is compatible (the Rust
@@ -856,17 +857,25 @@ fn compare_params(o: &Operation, n: &Operation, sink: &mut Sink) {
     }
     for p in &n.params {
         let Some(i) = find(&o.params, p) else {
-            sink.push(
-                Impact::Breaking,
-                Kind::ParameterAdded,
-                format!(
-                    "new {} {} parameter `{}`: the method takes every parameter positionally{}, so its signature changes",
-                    if p.required { "required" } else { "optional" },
-                    p.location,
-                    p.name,
-                    if p.required { "" } else { " (optional ones as Option<T>)" }
-                ),
-            );
+            if p.required {
+                sink.push(
+                    Impact::Breaking,
+                    Kind::ParameterAdded,
+                    format!(
+                        "new required {} parameter `{}`: the method takes a new argument",
+                        p.location, p.name
+                    ),
+                );
+            } else {
+                sink.push(
+                    Impact::Compatible,
+                    Kind::ParameterAdded,
+                    format!(
+                        "new optional {} parameter `{}`: a new setter on the request builder",
+                        p.location, p.name
+                    ),
+                );
+            }
             continue;
         };
         let q = &o.params[i];
@@ -885,25 +894,34 @@ fn compare_params(o: &Operation, n: &Operation, sink: &mut Sink) {
             Schemas { dir: INPUT }.compare(a, b, &label, 0, sink);
         }
         if q.required != p.required {
-            let (kind, now, was) = if p.required {
-                (Kind::ParameterRequired, "required", "Option<T>")
+            let (kind, now, change) = if p.required {
+                (
+                    Kind::ParameterRequired,
+                    "required",
+                    "its setter becomes an argument",
+                )
             } else {
-                (Kind::ParameterOptional, "optional", "T")
+                (
+                    Kind::ParameterOptional,
+                    "optional",
+                    "its argument becomes a setter",
+                )
             };
             sink.push(
                 Impact::Breaking,
                 kind,
                 format!(
-                    "{} parameter `{}` is now {now}: its argument was {was}",
+                    "{} parameter `{}` is now {now}: {change}",
                     p.location, p.name
                 ),
             );
         }
     }
-    // Arguments present on both sides must keep their relative positions.
+    // Arguments (the required parameters) present on both sides must keep
+    // their relative positions; setters have none.
     let order = |mine: &[Param], theirs: &[Param]| -> Vec<(String, String)> {
         mine.iter()
-            .filter(|p| find(theirs, p).is_some())
+            .filter(|p| p.required && find(theirs, p).is_some_and(|i| theirs[i].required))
             .map(|p| (p.location.clone(), p.name.clone()))
             .collect()
     };

@@ -35,8 +35,8 @@ type Case = (
 #[rustfmt::skip]
 const CASES: &[Case] = &[
     ("new-required-parameter", &[(Breaking, Kind::ParameterAdded)], Bump::Major, "0.2.0", "2.0.0"),
-    // Positional arguments: an optional parameter is a new `Option<T>` argument.
-    ("new-optional-parameter", &[(Breaking, Kind::ParameterAdded)], Bump::Major, "0.2.0", "2.0.0"),
+    // Optional parameters are setters of the request builder: one more is compatible.
+    ("new-optional-parameter", &[(Compatible, Kind::ParameterAdded)], Bump::Minor, "0.1.1", "1.3.0"),
     ("parameter-made-required", &[(Breaking, Kind::ParameterRequired)], Bump::Major, "0.2.0", "2.0.0"),
     ("new-optional-response-field", &[(Compatible, Kind::PropertyAdded)], Bump::Minor, "0.1.1", "1.3.0"),
     ("new-required-request-field", &[(Breaking, Kind::PropertyAdded)], Bump::Major, "0.2.0", "2.0.0"),
@@ -105,8 +105,16 @@ fn changes_name_the_place_and_the_reason() {
     let text = report("new-optional-parameter")
         .for_crate("pets", "pets-client", Version::parse("0.1.0").as_ref())
         .to_text();
+    assert!(text.contains("[compatible]"), "{text}");
+    assert!(
+        text.contains("a new setter on the request builder"),
+        "{text}"
+    );
+    let text = report("new-required-parameter")
+        .for_crate("pets", "pets-client", Version::parse("0.1.0").as_ref())
+        .to_text();
     assert!(text.contains("[breaking]"), "{text}");
-    assert!(text.contains("positionally"), "{text}");
+    assert!(text.contains("the method takes a new argument"), "{text}");
     assert!(text.trim_end().ends_with("semver: major — bump 0.1.0 → 0.2.0 (a 0.x crate: Cargo reads the minor number as the breaking one)"), "{text}");
 }
 
@@ -278,14 +286,14 @@ fn repository() -> tempfile::TempDir {
     dir
 }
 
-/// Adds an optional query parameter to Gcore's DELETE: breaking, as arguments are positional.
+/// Adds a required query parameter to Gcore's DELETE: breaking, a new argument.
 fn add_parameter(root: &Path) {
     let path = root.join("specs/gcore-iam.yaml");
     let spec = std::fs::read_to_string(&path).unwrap();
     let anchor = "        - $ref: '#/components/parameters/TokenID'\n";
     assert!(spec.contains(anchor));
     let added = format!(
-        "{anchor}        - name: force\n          in: query\n          schema:\n            type: boolean\n"
+        "{anchor}        - name: force\n          in: query\n          required: true\n          schema:\n            type: boolean\n"
     );
     std::fs::write(&path, spec.replacen(anchor, &added, 1)).unwrap();
 }
