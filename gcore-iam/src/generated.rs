@@ -131,15 +131,9 @@ Arguments:
         token_id: i64,
     ) -> Result<ResponseValue<()>, Error<()>> {
         let url = format!(
-            "{}/iam/v2/clients/{}/tokens/{}", self.baseurl, encode_path(& client_id
-            .to_string()), encode_path(& token_id.to_string()),
+            "{}/iam/v2/clients/{}/tokens/{}", self.baseurl, client_id, token_id,
         );
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map
-            .append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-            );
+        let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self.client.delete(url).headers(header_map).build()?;
         let info = OperationInfo {

@@ -37,15 +37,12 @@ pub(crate) struct Settings {
 }
 
 impl Runtime {
-    /// Completes a request progenitor built (its timeout, without progenitor's
-    /// `api-version` header); the provider's credential, `User-Agent` and the
+    /// Completes a request progenitor built (its timeout); the provider's credential, `User-Agent` and the
     /// default headers are added to each attempt when it is sent. Called from
     /// the client crate's `ClientHooks::pre`.
     pub fn prepare(&self, request: &mut reqwest::Request) {
-        // progenitor sends the spec's `info.version` as `api-version`; the vendors'
-        // own SDKs send no such header, and ours should not differ from them.
-        // (A constant name: `remove("api-version")` would parse it per call.)
-        request.headers_mut().remove(API_VERSION);
+        // (progenitor's `api-version` header, which the vendors' SDKs do not
+        // send, is taken out of the generated code by `cargo xtask generate`.)
         request.timeout_mut().get_or_insert(self.0.timeout);
         // The client's own headers are added per attempt, by `send`, so that
         // the copy kept for a retry need not carry them.
@@ -163,9 +160,6 @@ pub(crate) struct ErrorBody {
 /// `errors` list can be read into [`ApiError::errors`](crate::ApiError).
 #[derive(Clone, Copy)]
 pub(crate) struct EnvelopeFields(pub &'static Envelope);
-
-/// progenitor's `api-version` header, removed from every request.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 impl Settings {
     /// The default headers, `User-Agent` and the credential, over the
@@ -485,14 +479,10 @@ mod tests {
     }
 
     #[test]
-    fn prepare_sets_the_credential_agent_and_timeout_and_drops_api_version() {
+    fn every_attempt_carries_the_credential_agent_and_timeout() {
         let runtime = runtime(0, provider(None));
         let mut request = request();
-        request
-            .headers_mut()
-            .insert("api-version", HeaderValue::from_static("2024-01-01"));
         runtime.prepare(&mut request);
-        assert!(!request.headers().contains_key("api-version"));
         assert_eq!(request.timeout(), Some(&crate::DEFAULT_TIMEOUT));
         // Every attempt, the first and the retries, carries the same headers.
         let sent = std::cell::RefCell::new(Vec::new());

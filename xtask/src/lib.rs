@@ -2,7 +2,8 @@
 //!
 //! `cargo xtask generate` and `cargo xtask check` run one pipeline, a module per step:
 //!
-//! [`load`] → [`normalize`] → [`customize`] → [`generate`] (progenitor) → [`facade`] → [`format`](mod@format) →
+//! [`load`] → [`normalize`] → [`customize`] → [`generate`] (progenitor) → [`dedupe`] →
+//! [`lean`] → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
 //! registry read by [`providers`]. A provider that lists `operations` has its
 //! spec cut down to them by [`slice`](mod@slice) right after loading; `cargo xtask slice`
@@ -27,6 +28,7 @@ pub mod facade;
 pub mod flatten;
 pub mod format;
 pub mod generate;
+pub mod lean;
 pub mod load;
 pub mod lower;
 pub mod manifest;
