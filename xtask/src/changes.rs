@@ -19,9 +19,10 @@ use serde_json::Value;
 
 use crate::output::Rendered;
 use crate::providers::Provider;
-use crate::report::{Bump, Report};
+use crate::report::{Area, Bump, Change, Impact, Kind, Report};
+use crate::surface::Surface;
 use crate::version::{self, Version};
-use crate::{load, normalize};
+use crate::{load, normalize, pipeline};
 
 /// Parses spec bytes and normalizes them to OpenAPI 3.0; `shown` names the
 /// source in errors, with the line of the problem where it can be found.
@@ -55,7 +56,23 @@ pub fn load_normalized(path: &Path, shown: &str) -> Result<Value> {
 pub fn diff(root: &Path, old: &str, new: &str, provider: Option<&Provider>) -> Result<Report> {
     let old_doc = load_normalized(Path::new(old), old)?;
     let new_doc = load_normalized(Path::new(new), new)?;
-    let report = Report::new(old, &old_doc, new, &new_doc);
+    let mut report = Report::new(old, &old_doc, new, &new_doc);
+    let anonymous;
+    let renders_as = match provider {
+        Some(p) => p,
+        None => {
+            anonymous = anonymous_provider()?;
+            &anonymous
+        }
+    };
+    let bytes = |path: &str| std::fs::read(path).unwrap_or_default();
+    reconcile(
+        root,
+        renders_as,
+        (bytes(old), old),
+        (bytes(new), new),
+        &mut report,
+    );
     Ok(match provider {
         Some(p) => {
             let current = std::fs::read_to_string(manifest_path(root, p))
@@ -231,11 +248,15 @@ pub fn since(root: &Path, provider: &Provider, baseline: &Baseline) -> SinceHead
     let head_version = git_show(root, &baseline.rev, &manifest_shown)
         .ok()
         .and_then(|m| version::manifest_version(&String::from_utf8_lossy(&m)));
-    let report = Report::new(&head_name, &old, &shown, &new).for_crate(
-        &provider.name,
-        &provider.crate_name,
-        head_version.as_ref(),
+    let mut report = Report::new(&head_name, &old, &shown, &new);
+    reconcile(
+        root,
+        provider,
+        (old_bytes, &head_name),
+        (new_bytes, &shown),
+        &mut report,
     );
+    let report = report.for_crate(&provider.name, &provider.crate_name, head_version.as_ref());
     out.text = indent(&report.body_text(), &since_label, "  ");
     if report.semver != Bump::None {
         match (&head_version, &out.current, &current_text) {
@@ -261,6 +282,89 @@ pub fn since(root: &Path, provider: &Provider, baseline: &Baseline) -> SinceHead
     }
     out.report = Some(report);
     out
+}
+
+/// Checks the spec-level verdict against the generated code: both documents
+/// are rendered in memory and their public Rust items compared (see
+/// [`surface`](crate::surface)). Identical items cap the verdict at a patch;
+/// items that disappear make it major; a side that does not generate is said.
+fn reconcile(
+    root: &Path,
+    provider: &Provider,
+    (old_bytes, old_shown): (Vec<u8>, &str),
+    (new_bytes, new_shown): (Vec<u8>, &str),
+    report: &mut Report,
+) {
+    let old = pipeline::render_bytes(root, provider, old_bytes, old_shown);
+    let new = pipeline::render_bytes(root, provider, new_bytes, new_shown);
+    let (old, new) = match (old, new) {
+        (Ok(old), Ok(new)) => (old, new),
+        (old, new) => {
+            for (side, result, impact) in [
+                ("old", old.err(), Impact::Compatible),
+                ("new", new.err(), Impact::Breaking),
+            ] {
+                if let Some(e) = result {
+                    report.changes.push(Change {
+                        impact,
+                        kind: Kind::NotGenerated,
+                        area: Area::Document,
+                        subject: format!("the {side} document"),
+                        detail: format!("does not generate: {}", first_line(&e)),
+                        pointer: String::new(),
+                    });
+                }
+            }
+            report.semver = Bump::of(&report.changes);
+            return;
+        }
+    };
+    let difference = Surface::of(&old).difference(&Surface::of(&new));
+    if difference.is_empty() {
+        if report.semver > Bump::Patch {
+            // The spec's lines stay, to say what the vendor changed; none of
+            // them reaches a Rust item.
+            for change in &mut report.changes {
+                change.impact = change.impact.min(Impact::Docs);
+            }
+            report.changes.push(Change {
+                impact: Impact::Docs,
+                kind: Kind::Other,
+                area: Area::Document,
+                subject: "generated API".into(),
+                detail: "identical on both sides: no public Rust item changed, so at most a patch"
+                    .into(),
+                pointer: String::new(),
+            });
+            report.semver = Bump::Patch;
+        }
+        return;
+    }
+    for path in &difference.removed {
+        report.changes.push(Change {
+            impact: Impact::Breaking,
+            kind: Kind::ItemRemoved,
+            area: Area::Document,
+            subject: format!("`{path}`"),
+            detail: "no longer generated: code that names it stops compiling".into(),
+            pointer: String::new(),
+        });
+    }
+    report.semver = report.semver.max(Bump::of(&report.changes));
+}
+
+fn first_line(e: &anyhow::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
+/// A provider to render a document that no registry entry names (`diff`).
+fn anonymous_provider() -> Result<Provider> {
+    let registry = "[providers.diff]\nspec = \"diff.yaml\"\ncrate = \"diff-client\"\ntitle = \"Diff\"\n\
+                    base_url_env = \"DIFF_BASE_URL\"\n\n[providers.diff.auth]\nheader = \"Authorization\"\n\
+                    prefix = \"Bearer \"\nenv = \"DIFF_TOKEN\"\nwhat = \"token\"\n";
+    crate::providers::parse(registry, Path::new("(diff)"))?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("the built-in provider of `diff` did not parse"))
 }
 
 /// Prefixes the first line with `first` and the others with `rest`.

@@ -43,6 +43,7 @@ pub mod report;
 pub mod salvage;
 pub mod scaffold;
 pub mod slice;
+pub mod surface;
 pub mod synthetic;
 pub mod version;
 

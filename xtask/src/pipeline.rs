@@ -49,6 +49,32 @@ pub struct Note {
 pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let shown = provider.spec_display();
     let loaded = timed("load", || load::load(&provider.spec_path(root), &shown))?;
+    render_loaded(root, provider, loaded, shown)
+}
+
+/// The same for a version of the provider's spec held in memory (the one of
+/// its last release, for the change report); `shown` names it in messages.
+pub fn render_bytes(
+    root: &Path,
+    provider: &Provider,
+    bytes: Vec<u8>,
+    shown: &str,
+) -> Result<Output> {
+    let document = load::parse(&bytes, shown)?;
+    render_loaded(
+        root,
+        provider,
+        load::Loaded { document, bytes },
+        shown.to_string(),
+    )
+}
+
+fn render_loaded(
+    root: &Path,
+    provider: &Provider,
+    loaded: load::Loaded,
+    shown: String,
+) -> Result<Output> {
     let text = String::from_utf8_lossy(&loaded.bytes);
     let lines = load::Lines::new(&text);
     let at_line = |pointer: &str| {

@@ -123,7 +123,7 @@ impl Bump {
 }
 
 /// What a change is, as a stable name for machines (`kebab-case` in JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[allow(missing_docs)] // the names are the documentation
 pub enum Kind {
@@ -154,6 +154,10 @@ pub enum Kind {
     ValidationChanged,
     BaseUrlChanged,
     Documentation,
+    /// A public Rust item of the generated crate is gone (read from the code).
+    ItemRemoved,
+    /// One side of the comparison does not generate.
+    NotGenerated,
     Other,
 }
 
