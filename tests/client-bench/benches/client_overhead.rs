@@ -112,6 +112,38 @@ fn main() {
         auth.set_sensitive(true);
         let url = std::rc::Rc::new(format!("{base}/iam/v2/clients/42/tokens/7"));
 
+        // One client alone, for instruction and allocation counts: run under
+        // `valgrind --tool=callgrind` (or dhat) with BENCH_ONLY=ours|plain,
+        // BENCH_CONC (default 64) and two BENCH_CALLS values; the difference
+        // of the totals divided by the difference of the calls is per call.
+        if let Ok(only) = std::env::var("BENCH_ONLY") {
+            let concurrency = std::env::var("BENCH_CONC").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+            let ours_call = {
+                let ours = ours.clone();
+                move || {
+                    let ours = ours.clone();
+                    async move { ours.iam_delete_api_token_v2(42, 7).await.is_ok() }
+                }
+            };
+            let plain_call = {
+                let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
+                move || {
+                    let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
+                    async move {
+                        plain.delete(url.as_str()).header(AUTHORIZATION, auth).timeout(Duration::from_secs(60)).send().await.is_ok_and(|r| r.status() == 204)
+                    }
+                }
+            };
+            let sample = if only == "ours" {
+                run(concurrency, concurrency, ours_call.clone()).await;
+                run(calls, concurrency, ours_call).await
+            } else {
+                run(concurrency, concurrency, plain_call.clone()).await;
+                run(calls, concurrency, plain_call).await
+            };
+            println!("ONLY {only} c={concurrency} calls={calls} cpu/call {:.2}us", sample.cpu.as_secs_f64() * 1e6 / calls as f64);
+            return;
+        }
         for concurrency in [1usize, 64] {
             let (mut ours_rps, mut base_rps, mut ours_cpu, mut base_cpu) = (vec![], vec![], vec![], vec![]);
             let (mut rps_ratio, mut cpu_ratio) = (vec![], vec![]);
