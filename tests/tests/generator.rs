@@ -105,12 +105,19 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
     );
 }
 
-/// The vendor adds an optional query parameter to the operation the crate
-/// already has: the change report calls it compatible, and after `generate`
-/// the crate's own example and README doctest compile unchanged, while new
-/// code can set the parameter.
-#[test]
-fn an_added_optional_parameter_leaves_downstream_code_compiling() {
+/// A vendor change the crate must absorb compatibly: in a committed scratch
+/// copy of the workspace, `edit` changes `spec` (under `specs/`), `generate`
+/// runs for `krate`, whose report must be compatible and contain `said`; then
+/// the crate's unchanged examples and doctests, and `example` (new code, as
+/// `examples/new_code.rs`), must compile. Returns the generated `api.rs` and
+/// `generated.rs`.
+fn absorbs_compatibly(
+    spec: &str,
+    krate: &str,
+    edit: (&str, &str),
+    said: &str,
+    example: &str,
+) -> String {
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path();
     copy_dir(&repo(), root);
@@ -134,36 +141,20 @@ fn an_added_optional_parameter_leaves_downstream_code_compiling() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let spec_path = root.join("specs/gcore-iam.yaml");
-    let spec = std::fs::read_to_string(&spec_path).unwrap();
-    let anchor = "        - $ref: '#/components/parameters/TokenID'\n";
-    assert!(spec.contains(anchor));
-    let added = format!(
-        "{anchor}        - name: force\n          in: query\n          schema:\n            type: boolean\n"
-    );
-    std::fs::write(&spec_path, spec.replacen(anchor, &added, 1)).unwrap();
+    let spec_path = root.join("specs").join(spec);
+    let text = std::fs::read_to_string(&spec_path).unwrap();
+    let (anchor, replacement) = edit;
+    assert!(text.contains(anchor), "{spec} has no {anchor:?}");
+    std::fs::write(&spec_path, text.replacen(anchor, replacement, 1)).unwrap();
 
-    let report = xtask::pipeline::generate(root, &["gcore-iam".into()]).unwrap();
+    let report = xtask::pipeline::generate(root, &[krate.into()]).unwrap();
     assert!(
         report.contains("[compatible]") && !report.contains("[breaking]"),
         "{report}"
     );
-    assert!(
-        report.contains("new optional query parameter `force`"),
-        "{report}"
-    );
-    let api = std::fs::read_to_string(root.join("gcore-iam/src/api.rs")).unwrap();
-    assert!(
-        api.contains("pub fn force(mut self, value: bool) -> Self"),
-        "{api}"
-    );
+    assert!(report.contains(said), "{report}");
 
-    // The committed example, unchanged, and one that sets the new parameter.
-    std::fs::write(
-        root.join("gcore-iam/examples/force.rs"),
-        "#[tokio::main]\nasync fn main() {\n    let client = gcore_iam::Client::new(\"k\").unwrap();\n    let _ = client.iam_delete_api_token_v2(1, 2).force(true).send().await;\n}\n",
-    )
-    .unwrap();
+    std::fs::write(root.join(krate).join("examples/new_code.rs"), example).unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for args in [
         &[
@@ -171,7 +162,7 @@ fn an_added_optional_parameter_leaves_downstream_code_compiling() {
             "--offline",
             "--quiet",
             "-p",
-            "gcore-iam",
+            krate,
             "--no-default-features",
             "--examples",
         ][..],
@@ -181,7 +172,7 @@ fn an_added_optional_parameter_leaves_downstream_code_compiling() {
             "--offline",
             "--quiet",
             "-p",
-            "gcore-iam",
+            krate,
             "--no-default-features",
             "--doc",
         ],
@@ -198,6 +189,55 @@ fn an_added_optional_parameter_leaves_downstream_code_compiling() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    let read =
+        |file: &str| std::fs::read_to_string(root.join(krate).join("src").join(file)).unwrap();
+    read("api.rs") + &read("generated.rs")
+}
+
+/// The vendor adds an optional query parameter to the operation the crate
+/// already has: a new setter, and code written before still compiles.
+#[test]
+fn an_added_optional_parameter_leaves_downstream_code_compiling() {
+    let anchor = "        - $ref: '#/components/parameters/TokenID'\n";
+    let code = absorbs_compatibly(
+        "gcore-iam.yaml",
+        "gcore-iam",
+        (
+            anchor,
+            &format!(
+                "{anchor}        - name: force\n          in: query\n          schema:\n            type: boolean\n"
+            ),
+        ),
+        "new optional query parameter `force`",
+        "#[tokio::main]\nasync fn main() {\n    let client = gcore_iam::Client::new(\"k\").unwrap();\n    let _ = client.iam_delete_api_token_v2(1, 2).force(true).send().await;\n}\n",
+    );
+    assert!(
+        code.contains("pub fn force(mut self, value: bool) -> Self"),
+        "{code}"
+    );
+}
+
+/// The vendor adds an optional field to a response: code that reads the
+/// response (the crate's example reads `result.id`) still compiles.
+#[test]
+fn an_added_response_field_leaves_downstream_code_compiling() {
+    let anchor = "    TokenDeleteResponse:\n";
+    let code = absorbs_compatibly(
+        "cloudflare-accounts.yaml",
+        "cloudflare-accounts",
+        (
+            anchor,
+            &format!(
+                "        name:\n          description: The token's name.\n          type: string\n{anchor}"
+            ),
+        ),
+        "TokenDeleteResult.name: new optional field (String); responses only: callers read this type",
+        "#[tokio::main]\nasync fn main() {\n    let client = cloudflare_accounts::Client::new(\"t\").unwrap();\n    let (account, token) = (\"023e105f4ecef8ad9ca31a8372d0c353\".parse().unwrap(), \"ed17574386854bf78a67040be0a770b0\".parse().unwrap());\n    if let Ok(deleted) = client.account_api_tokens_delete_token(&account, &token).await {\n        println!(\"{:?}\", deleted.result.name);\n    }\n}\n",
+    );
+    assert!(
+        code.contains("pub name: ::std::option::Option<::std::string::String>"),
+        "{code}"
+    );
 }
 
 const ACME_ENTRY: &str = r#"
