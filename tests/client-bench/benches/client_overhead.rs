@@ -111,6 +111,23 @@ fn main() {
         let mut auth = HeaderValue::from_static("APIKey bench-key");
         auth.set_sensitive(true);
         let url = std::rc::Rc::new(format!("{base}/iam/v2/clients/42/tokens/7"));
+        // The same DELETE through each client.
+        let ours_call = {
+            let ours = ours.clone();
+            move || {
+                let ours = ours.clone();
+                async move { ours.iam_delete_api_token_v2(42, 7).await.is_ok() }
+            }
+        };
+        let plain_call = {
+            let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
+            move || {
+                let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
+                async move {
+                    plain.delete(url.as_str()).header(AUTHORIZATION, auth).timeout(Duration::from_secs(60)).send().await.is_ok_and(|r| r.status() == 204)
+                }
+            }
+        };
 
         // One client alone, for instruction and allocation counts: run under
         // `valgrind --tool=callgrind` (or dhat) with BENCH_ONLY=ours|plain,
@@ -118,22 +135,6 @@ fn main() {
         // of the totals divided by the difference of the calls is per call.
         if let Ok(only) = std::env::var("BENCH_ONLY") {
             let concurrency = std::env::var("BENCH_CONC").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
-            let ours_call = {
-                let ours = ours.clone();
-                move || {
-                    let ours = ours.clone();
-                    async move { ours.iam_delete_api_token_v2(42, 7).await.is_ok() }
-                }
-            };
-            let plain_call = {
-                let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
-                move || {
-                    let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
-                    async move {
-                        plain.delete(url.as_str()).header(AUTHORIZATION, auth).timeout(Duration::from_secs(60)).send().await.is_ok_and(|r| r.status() == 204)
-                    }
-                }
-            };
             let sample = if only == "ours" {
                 run(concurrency, concurrency, ours_call.clone()).await;
                 run(calls, concurrency, ours_call).await
@@ -148,29 +149,13 @@ fn main() {
             let (mut ours_rps, mut base_rps, mut ours_cpu, mut base_cpu) = (vec![], vec![], vec![], vec![]);
             let (mut rps_ratio, mut cpu_ratio) = (vec![], vec![]);
             for round in 0..=rounds {
-                let ours_call = {
-                    let ours = ours.clone();
-                    move || {
-                        let ours = ours.clone();
-                        async move { ours.iam_delete_api_token_v2(42, 7).await.is_ok() }
-                    }
-                };
-                let plain_call = {
-                    let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
-                    move || {
-                        let (plain, url, auth) = (plain.clone(), url.clone(), auth.clone());
-                        async move {
-                            plain.delete(url.as_str()).header(AUTHORIZATION, auth).timeout(Duration::from_secs(60)).send().await.is_ok_and(|r| r.status() == 204)
-                        }
-                    }
-                };
                 // Alternate which client goes first; round 0 only warms both up.
                 let (a, b) = if round % 2 == 0 {
-                    let a = run(calls, concurrency, ours_call).await;
-                    (a, run(calls, concurrency, plain_call).await)
+                    let a = run(calls, concurrency, ours_call.clone()).await;
+                    (a, run(calls, concurrency, plain_call.clone()).await)
                 } else {
-                    let b = run(calls, concurrency, plain_call).await;
-                    (run(calls, concurrency, ours_call).await, b)
+                    let b = run(calls, concurrency, plain_call.clone()).await;
+                    (run(calls, concurrency, ours_call.clone()).await, b)
                 };
                 if round == 0 {
                     continue;
