@@ -54,8 +54,10 @@ pub fn load_normalized(path: &Path, shown: &str) -> Result<Value> {
 /// `cargo xtask diff OLD NEW [--provider P]`: the report, writing nothing. With
 /// a provider, the crate's current version is the starting point of the bump.
 pub fn diff(root: &Path, old: &str, new: &str, provider: Option<&Provider>) -> Result<Report> {
-    let old_doc = load_normalized(Path::new(old), old)?;
-    let new_doc = load_normalized(Path::new(new), new)?;
+    let old_bytes = load::load(Path::new(old), old)?.bytes;
+    let new_bytes = load::load(Path::new(new), new)?.bytes;
+    let old_doc = parse_normalized(&old_bytes, old)?;
+    let new_doc = parse_normalized(&new_bytes, new)?;
     let mut report = Report::new(old, &old_doc, new, &new_doc);
     let anonymous;
     let renders_as = match provider {
@@ -65,12 +67,11 @@ pub fn diff(root: &Path, old: &str, new: &str, provider: Option<&Provider>) -> R
             &anonymous
         }
     };
-    let bytes = |path: &str| std::fs::read(path).unwrap_or_default();
     reconcile(
         root,
         renders_as,
-        (bytes(old), old),
-        (bytes(new), new),
+        (old_bytes, old),
+        (new_bytes, new),
         &mut report,
     );
     Ok(match provider {

@@ -339,7 +339,8 @@ fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
     })
 }
 
-fn is_client(ty: &Type) -> bool {
+/// progenitor's `Client`, as the self type of its inherent impls.
+pub(crate) fn is_client(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("Client"))
 }
 
@@ -587,22 +588,17 @@ fn first_generic(ty: &Type) -> Option<Type> {
 }
 
 fn is_number(ty: &Type) -> bool {
+    is_integer(ty)
+        || matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| i == "f32" || i == "f64" || i == "bool"))
+}
+
+/// A Rust integer type as progenitor writes one (`i64`, `u32`, ...).
+pub(crate) fn is_integer(ty: &Type) -> bool {
     let Type::Path(p) = ty else { return false };
     p.path.get_ident().is_some_and(|i| {
         matches!(
             i.to_string().as_str(),
-            "i8" | "i16"
-                | "i32"
-                | "i64"
-                | "i128"
-                | "u8"
-                | "u16"
-                | "u32"
-                | "u64"
-                | "u128"
-                | "f32"
-                | "f64"
-                | "bool"
+            "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128"
         )
     })
 }

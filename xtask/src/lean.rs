@@ -20,15 +20,15 @@
 
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
-use syn::{Expr, FnArg, ImplItem, Item, Pat, Stmt, Type};
+use syn::{Expr, FnArg, ImplItem, Item, Pat, Stmt};
+
+use crate::facade;
 
 /// Applies both changes to every operation method of the generated client.
 pub fn lean(file: &mut syn::File) {
     for item in &mut file.items {
         let Item::Impl(imp) = item else { continue };
-        let is_client = imp.trait_.is_none()
-            && matches!(imp.self_ty.as_ref(), Type::Path(p) if p.path.is_ident("Client"));
-        if !is_client {
+        if imp.trait_.is_some() || !facade::is_client(&imp.self_ty) {
             continue;
         }
         for item in &mut imp.items {
@@ -55,25 +55,7 @@ fn integer_arguments(sig: &syn::Signature) -> Vec<String> {
             let Pat::Ident(id) = pt.pat.as_ref() else {
                 return None;
             };
-            let Type::Path(ty) = pt.ty.as_ref() else {
-                return None;
-            };
-            let name = ty.path.get_ident()?.to_string();
-            matches!(
-                name.as_str(),
-                "i8" | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "u8"
-                    | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-            )
-            .then(|| id.ident.to_string())
+            facade::is_integer(&pt.ty).then(|| id.ident.to_string())
         })
         .collect()
 }
