@@ -452,10 +452,42 @@ pub fn workspace_with_provider(
     .unwrap();
 }
 
+/// Runs `cargo args` (with `env`) in the scratch workspace `root`, in `repo`'s
+/// `target/drift-check`, and returns its output.
+///
+/// Scratch copies share that target directory so that their dependencies are
+/// built once. Cargo names a path package's artifacts by its path relative to
+/// the workspace root, so every scratch copy's `gcore-iam` (or runtime) is the
+/// same file there, and cargo's own lock covers only compiling: one test's
+/// build would replace an rlib while another test's rustdoc or example still
+/// links against it. The lock file serializes these runs, across test threads
+/// and across processes (nextest).
+pub fn scratch_cargo(
+    repo: &std::path::Path,
+    root: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> std::process::Output {
+    let target = repo.join("target/drift-check");
+    std::fs::create_dir_all(&target).unwrap();
+    let lock = std::fs::File::create(target.with_extension("lock")).unwrap();
+    lock.lock().unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(args)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", &target)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    drop(lock);
+    out
+}
+
 /// Writes `source` as example `call` of the generated crate `package` in the
 /// scratch workspace `root` and runs it (offline, without default features,
-/// in `repo`'s `target/drift-check`, shared by such tests) with `env`;
-/// returns its stdout, or panics with its output when it fails.
+/// through [`scratch_cargo`]) with `env`; returns its stdout, or panics with
+/// its output when it fails.
 pub fn run_example(
     repo: &std::path::Path,
     root: &std::path::Path,
@@ -466,15 +498,15 @@ pub fn run_example(
     let examples = root.join(package).join("examples");
     std::fs::create_dir_all(&examples).unwrap();
     std::fs::write(examples.join("call.rs"), source).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let run = std::process::Command::new(cargo)
-        .args(["run", "--offline", "--quiet", "-p", package])
-        .args(["--no-default-features", "--example", "call"])
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", repo.join("target/drift-check"))
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .output()
-        .unwrap();
+    let run = scratch_cargo(
+        repo,
+        root,
+        &["run", "--offline", "--quiet", "-p", package]
+            .into_iter()
+            .chain(["--no-default-features", "--example", "call"])
+            .collect::<Vec<_>>(),
+        env,
+    );
     let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
     assert!(
         run.status.success(),

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use workspace_tests::{Reply, TestServer, copy_dir, run_example, workspace_with_provider};
+use workspace_tests::{
+    Reply, TestServer, copy_dir, run_example, scratch_cargo, workspace_with_provider,
+};
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -80,9 +82,10 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
         "#[tokio::main]\nasync fn main() {\n    let client = gcore_iam::Client::new(\"k\").unwrap();\n    let tokens: Vec<gcore_iam::types::IamListApiTokensV2ResponseItem> =\n        client.iam_list_api_tokens_v2(1).deleted(false).await.unwrap_or_default();\n    println!(\"{}\", tokens.len());\n}\n",
     )
     .unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
+    let out = scratch_cargo(
+        &repo(),
+        root,
+        &[
             "check",
             "--offline",
             "--quiet",
@@ -91,13 +94,9 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
             "--no-default-features",
             "--example",
             "list",
-        ])
-        .current_dir(root)
-        // A target directory of its own: the outer `cargo test` holds the lock of
-        // the workspace's, and this one is reused across runs.
-        .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
-        .output()
-        .unwrap();
+        ],
+        &[],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -155,7 +154,6 @@ fn absorbs_compatibly(
     assert!(report.contains(said), "{report}");
 
     std::fs::write(root.join(krate).join("examples/new_code.rs"), example).unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for args in [
         &[
             "check",
@@ -177,12 +175,7 @@ fn absorbs_compatibly(
             "--doc",
         ],
     ] {
-        let out = Command::new(&cargo)
-            .args(args)
-            .current_dir(root)
-            .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
-            .output()
-            .unwrap();
+        let out = scratch_cargo(&repo(), root, args, &[]);
         assert!(
             out.status.success(),
             "cargo {args:?}: {}",

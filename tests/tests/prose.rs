@@ -4,7 +4,7 @@
 //! the generator's own README example still compiled as Rust.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use workspace_tests::scratch_cargo;
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -155,22 +155,19 @@ fn code_blocks_in_a_spec_do_not_become_doctests() {
         "{generated}"
     );
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args([
+    let out = scratch_cargo(
+        &repo(),
+        root,
+        &[
             "test",
             "--doc",
             "--offline",
             "-p",
             "prose-widgets",
             "--no-default-features",
-        ])
-        .current_dir(root)
-        // The target directory of the generator's other build tests (the outer
-        // `cargo test` holds the lock of the workspace's).
-        .env("CARGO_TARGET_DIR", repo().join("target/drift-check"))
-        .output()
-        .unwrap();
+        ],
+        &[],
+    );
     let output = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
