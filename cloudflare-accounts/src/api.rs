@@ -48,6 +48,7 @@ pub mod requests {
     use super::*;
     ///The `account_api_tokens_delete_token` call ([`Client::account_api_tokens_delete_token`](crate::Client::account_api_tokens_delete_token)): set its optional parameters, then `.await` it or call [`send`](Self::send).
     #[must_use = "a request does nothing until it is awaited or sent"]
+    #[derive(Clone)]
     pub struct AccountApiTokensDeleteTokenRequest<'a> {
         pub(crate) __client: &'a crate::Client,
         pub(crate) account_id: &'a types::AccountIdentifier,

@@ -52,6 +52,7 @@ pub mod requests {
     use super::*;
     ///The `iam_delete_api_token_v2` call ([`Client::iam_delete_api_token_v2`](crate::Client::iam_delete_api_token_v2)): set its optional parameters, then `.await` it or call [`send`](Self::send).
     #[must_use = "a request does nothing until it is awaited or sent"]
+    #[derive(Clone)]
     pub struct IamDeleteApiTokenV2Request<'a> {
         pub(crate) __client: &'a crate::Client,
         pub(crate) client_id: i64,

@@ -32,6 +32,7 @@ pub struct ReadmeDoctests;
 
 mod config;
 mod error;
+pub mod paginate;
 mod retry;
 pub mod rewire;
 mod trace;

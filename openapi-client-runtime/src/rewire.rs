@@ -159,3 +159,52 @@ pub fn encode_multipart(request: &mut reqwest::Request) -> Result<(), String> {
     *request.body_mut() = Some(reqwest::Body::from(body));
     Ok(())
 }
+
+/// A query value the spec types `number`: a whole value is written as an
+/// integer (`page=2`, as the vendors' SDKs send it, not serde's `page=2.0`),
+/// any other value as it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WholeNumber(pub f64);
+
+impl From<f64> for WholeNumber {
+    fn from(value: f64) -> Self {
+        Self(value)
+    }
+}
+
+impl From<f32> for WholeNumber {
+    fn from(value: f32) -> Self {
+        Self(f64::from(value))
+    }
+}
+
+impl serde::Serialize for WholeNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Within ±2^53 every whole f64 is exactly an i64.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if self.0.fract() == 0.0 && self.0.abs() <= EXACT {
+            #[allow(clippy::cast_possible_truncation)]
+            serializer.serialize_i64(self.0 as i64)
+        } else {
+            serializer.serialize_f64(self.0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod whole_number_tests {
+    use super::WholeNumber;
+
+    #[test]
+    fn whole_values_are_integers_and_others_unchanged() {
+        let text = |v: f64| serde_json::to_string(&WholeNumber(v)).unwrap();
+        assert_eq!(text(2.0), "2");
+        assert_eq!(text(-3.0), "-3");
+        assert_eq!(text(0.5), "0.5");
+        assert_eq!(text(1e300), "1e+300");
+        assert_eq!(
+            serde_json::to_string(&Some(WholeNumber::from(7.0_f32))).unwrap(),
+            "7"
+        );
+    }
+}

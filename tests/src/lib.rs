@@ -439,11 +439,13 @@ pub fn workspace_with_provider(
     entry: &str,
 ) {
     copy_dir(repo, root);
-    std::fs::copy(
-        repo.join("tests/fixtures").join(fixture),
-        root.join("specs").join(fixture),
-    )
-    .unwrap();
+    add_provider(root, &repo.join("tests/fixtures").join(fixture), entry);
+}
+
+/// Adds a provider to the scratch workspace `root`: `spec` copied into
+/// `specs/` under its own file name, and `entry` appended to the registry.
+pub fn add_provider(root: &std::path::Path, spec: &std::path::Path, entry: &str) {
+    std::fs::copy(spec, root.join("specs").join(spec.file_name().unwrap())).unwrap();
     let registry = std::fs::read_to_string(root.join("specs/providers.toml")).unwrap();
     std::fs::write(
         root.join("specs/providers.toml"),

@@ -42,6 +42,7 @@ pub fn facade(
     let mut request_names = BTreeSet::new();
     let mut operations = Vec::new();
     let mut rewired = Vec::new();
+    let types = crate::paginate::Types::of(generated);
     for f in client_methods(generated) {
         let id = f.sig.ident.to_string();
         let (method, path) = request_line(f).ok_or_else(|| {
@@ -53,7 +54,13 @@ pub fn facade(
         let changes = wire.get(&format!("{method} {path}"));
         let optional_body = changes.is_some_and(|c| c.contains(&Wire::OptionalBody));
         let request_name = request_name(&id, &mut request_names);
-        let wrapped = wrap(f, optional_body, &request_name)?;
+        let wrapped = wrap(
+            f,
+            optional_body,
+            &request_name,
+            &types,
+            &provider.pagination,
+        )?;
         methods.push(wrapped.method);
         requests.push(wrapped.request);
         if let Some(changes) = changes {
@@ -358,7 +365,13 @@ struct Wrapped {
 /// The builder's setter names that would shadow its own methods.
 const RESERVED_SETTERS: &[&str] = &["send", "into_future"];
 
-fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> Result<Wrapped> {
+fn wrap(
+    f: &syn::ImplItemFn,
+    optional_body: bool,
+    request_name: &syn::Ident,
+    types: &crate::paginate::Types,
+    pagination: &[crate::providers::Pagination],
+) -> Result<Wrapped> {
     let sig = &f.sig;
     let name = &sig.ident;
     let docs: Vec<&syn::Attribute> = f
@@ -390,7 +403,8 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> 
     let mut initial = Vec::new();
     let mut setters = Vec::new();
     let mut args = Vec::new();
-    let mut types = BTreeMap::new();
+    let mut types_of = BTreeMap::new();
+    let mut optional = Vec::new();
     for input in &sig.inputs {
         let FnArg::Typed(pt) = input else { continue };
         let Pat::Ident(id) = pt.pat.as_ref() else {
@@ -398,7 +412,7 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> 
         };
         let ident = &id.ident;
         let ty = pt.ty.as_ref();
-        types.insert(ident.to_string(), ty.clone());
+        types_of.insert(ident.to_string(), ty.clone());
         let is_body = ident == "body";
         let option_of = option_inner(ty);
         let doc = argument_docs
@@ -418,6 +432,7 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> 
                 }
             });
         } else if let Some(inner) = option_of {
+            optional.push((ident.clone(), inner.clone()));
             fields.push(quote!(#ident: #ty));
             initial.push(quote!(#ident: None));
             args.push(quote!(self.#ident));
@@ -444,11 +459,24 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> 
     // URL parsing, silently changing the target; numbers cannot be dot segments.
     let checks = path_parameters(&f.block)
         .into_iter()
-        .filter(|p| types.get(p).is_some_and(|t| !is_number(t)))
+        .filter(|p| types_of.get(p).is_some_and(|t| !is_number(t)))
         .map(|p| {
             let ident = format_ident!("{}", p);
             quote!(runtime::check_path_segment(#p, &self.#ident.to_string())?;)
         });
+    // Only a builder without type parameters: its future must be `Send + 'a`.
+    let items = if generics.type_params().next().is_none() {
+        crate::paginate::items_method(
+            types,
+            pagination,
+            request_name,
+            &f.block,
+            &optional,
+            &success,
+        )
+    } else {
+        None
+    };
     let request_doc = format!(
         "The `{name}` call ([`Client::{name}`](crate::Client::{name})): set its optional \
          parameters, then `.await` it or call [`send`](Self::send)."
@@ -468,6 +496,7 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> 
     let request = quote! {
         #[doc = #request_doc]
         #[must_use = "a request does nothing until it is awaited or sent"]
+        #[derive(Clone)]
         pub struct #request_name #impl_generics #where_clause {
             // Named so that no parameter's field can take its name.
             pub(crate) __client: &'a crate::Client,
@@ -476,6 +505,8 @@ fn wrap(f: &syn::ImplItemFn, optional_body: bool, request_name: &syn::Ident) -> 
 
         impl #impl_generics #request_name #type_generics #where_clause {
             #(#setters)*
+
+            #items
 
             /// Sends the request and returns the decoded response.
             ///
@@ -587,7 +618,8 @@ fn first_generic(ty: &Type) -> Option<Type> {
     })
 }
 
-fn is_number(ty: &Type) -> bool {
+/// A number (or `bool`) as progenitor writes one.
+pub(crate) fn is_number(ty: &Type) -> bool {
     is_integer(ty)
         || matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| i == "f32" || i == "f64" || i == "bool"))
 }

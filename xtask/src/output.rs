@@ -68,6 +68,14 @@ pub fn write_all_with(
     files: &[Rendered],
     before_each: &mut dyn FnMut(&str) -> Result<()>,
 ) -> Result<Vec<String>> {
+    let mut paths = std::collections::BTreeSet::new();
+    if let Some(twice) = files.iter().find(|f| !paths.insert(f.path.as_str())) {
+        // Two renames to one target: the second would fail after the first landed.
+        anyhow::bail!(
+            "internal error: {} was rendered twice in one run; nothing was written",
+            twice.path
+        );
+    }
     let mut staged: Vec<(PathBuf, PathBuf, &str)> = Vec::new();
     let result = (|| -> Result<()> {
         for file in files {

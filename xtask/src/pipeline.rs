@@ -21,8 +21,8 @@ use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
-    customize, facade, generate, lean, load, lower, manifest, mock, normalize, readme, salvage,
-    scaffold, slice,
+    customize, facade, generate, lean, load, lower, manifest, mock, normalize, numbers, readme,
+    salvage, scaffold, slice,
 };
 
 /// What rendering one provider produced.
@@ -320,6 +320,8 @@ fn render_client(
     let facade = timed("facade", || {
         facade::facade(&generated, provider, base_url, wire)
     })?;
+    // After the facade, which reads progenitor's query parameters as written.
+    numbers::whole_numbers(&mut generated);
     let glue = format::parse(facade.client, "facade")?;
     let api = format::parse(facade.api, "facade")?;
     Ok(Client {
@@ -469,6 +471,16 @@ pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -
         })
         .collect();
     let mut all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
+    // Each new crate's output joins the workspace; several at once join one manifest.
+    let joining: Vec<&str> = rendered
+        .iter()
+        .filter(|(_, o)| o.files.iter().any(|f| f.path == "Cargo.toml"))
+        .map(|(p, _)| p.crate_name.as_str())
+        .collect();
+    if joining.len() > 1 {
+        all.retain(|f| f.path != "Cargo.toml");
+        all.push(scaffold::with_members(root, &joining)?);
+    }
     if options.bump {
         // The rendered manifest carries the dependencies; the bump goes on top.
         for s in &since {

@@ -45,6 +45,47 @@ pub struct Provider {
     /// for one run.
     #[serde(default)]
     pub strict: bool,
+    /// The provider's list patterns, tried in order on each operation: a
+    /// matching operation's request gets `.items()`, a stream over all pages
+    /// (see [`crate::paginate`]).
+    #[serde(default)]
+    pub pagination: Vec<Pagination>,
+}
+
+/// How one kind of list operation pages. Field names are the JSON names;
+/// `a.b` reaches into a nested object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "style", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Pagination {
+    /// A 1-based page-number query parameter (Cloudflare's `page`/`per_page`).
+    Page {
+        /// The page-number query parameter.
+        page: String,
+        /// The response field holding the page's items (an array).
+        items: String,
+        /// The response field holding the number of pages, if any.
+        #[serde(default)]
+        total_pages: Option<String>,
+    },
+    /// A skip-count query parameter (Gcore's `limit`/`offset`).
+    Offset {
+        /// The skip-count query parameter.
+        offset: String,
+        /// The response field holding the page's items (an array).
+        items: String,
+        /// The response field holding the number of items in the list, if any.
+        #[serde(default)]
+        total: Option<String>,
+    },
+    /// An opaque token from each page, sent back for the next one.
+    Cursor {
+        /// The query parameter that takes the token.
+        cursor: String,
+        /// The response field holding the page's items (an array).
+        items: String,
+        /// The response field holding the next page's token.
+        next: String,
+    },
 }
 
 /// How a credential travels on the wire.

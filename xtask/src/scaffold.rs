@@ -37,6 +37,22 @@ pub fn missing(root: &Path, provider: &Provider, operations: &[String]) -> Resul
     Ok(files)
 }
 
+/// The workspace manifest with every one of `members` added: what several new
+/// providers generated in one run write, instead of one manifest each.
+pub fn with_members(root: &Path, members: &[&str]) -> Result<Rendered> {
+    let mut text = std::fs::read_to_string(root.join("Cargo.toml"))
+        .context("cannot read the workspace Cargo.toml")?;
+    for member in members {
+        if let Some(updated) = add_member(&text, member)? {
+            text = updated;
+        }
+    }
+    Ok(Rendered {
+        path: "Cargo.toml".into(),
+        contents: text,
+    })
+}
+
 /// The workspace manifest with `member` added, or `None` if it is already there.
 fn add_member(manifest: &str, member: &str) -> Result<Option<String>> {
     let parsed: toml::Table =
