@@ -49,6 +49,8 @@ pub use transport::Runtime;
 /// `cloudflare_accounts::Error` name this crate's one [`Error`]. Kept here,
 /// once, rather than listed in each client.
 pub mod exports {
+    /// What a list operation's `.items()` returns.
+    pub use crate::paginate::Items;
     pub use crate::{
         ApiError, ApiMessage, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INITIAL_BACKOFF,
         DEFAULT_MAX_BACKOFF, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,

@@ -58,6 +58,24 @@ type Fetch<'a, T> = Box<dyn FnMut(Cursor) -> PageFuture<'a, T> + Send + 'a>;
 /// Read it with [`next`](Self::next) or [`try_collect`](Self::try_collect), or
 /// as a `futures::Stream`. An error ends it: the failed page's error is its
 /// last element.
+///
+/// A generated client's `.items()` builds one; here, a list served from memory:
+///
+/// ```
+/// use openapi_client_runtime::paginate::{Cursor, Items, Page};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), openapi_client_runtime::Error> {
+/// let pages = [vec![1, 2], vec![3], vec![]];
+/// let items = Items::new(Cursor::Page(1), move |cursor| {
+///     let Cursor::Page(n) = cursor else { unreachable!() };
+///     let page = Page::new(pages[n as usize - 1].clone(), None, None);
+///     Box::pin(async move { Ok(page) })
+/// });
+/// assert_eq!(items.try_collect().await?, [1, 2, 3]);
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "a stream fetches nothing until it is read"]
 pub struct Items<'a, T> {
     fetch: Fetch<'a, T>,

@@ -144,8 +144,16 @@ pub fn provider_name(stem: &str) -> String {
     name.trim_end_matches('-').to_string()
 }
 
+/// The list patterns every corpus provider declares: the shipped vendors'
+/// (Cloudflare's page numbers, Gcore's offsets) and Cloudflare's cursor, so
+/// that the pagination code is generated and compiled on every document whose
+/// lists fit one of them.
+const PAGINATION: &str = "style = \"page\"\npage = \"page\"\nitems = \"result\"\ntotal_pages = \"result_info.total_pages\"\n\n\
+     [[providers.{name}.pagination]]\nstyle = \"offset\"\noffset = \"offset\"\nitems = \"results\"\ntotal = \"count\"\n\n\
+     [[providers.{name}.pagination]]\nstyle = \"cursor\"\ncursor = \"cursor\"\nitems = \"result\"\nnext = \"result_info.cursor\"\n";
+
 /// The scratch registry: one provider per document, a bearer token in
-/// `Authorization`, env vars derived from the name.
+/// `Authorization`, env vars derived from the name, the [`PAGINATION`] patterns.
 pub fn registry(docs: &[Document]) -> String {
     let mut text = String::from(
         "# Written by `cargo xtask corpus`: one provider per document of the corpus.\n",
@@ -155,7 +163,9 @@ pub fn registry(docs: &[Document]) -> String {
         let _ = write!(
             text,
             "\n[providers.{name}]\nspec = {spec}\ncrate = \"{name}\"\ntitle = {title}\nbase_url_env = \"{env}_BASE_URL\"\n\n\
-             [providers.{name}.auth]\nheader = \"Authorization\"\nprefix = \"Bearer \"\nenv = \"{env}_TOKEN\"\nwhat = \"API token\"\n",
+             [providers.{name}.auth]\nheader = \"Authorization\"\nprefix = \"Bearer \"\nenv = \"{env}_TOKEN\"\nwhat = \"API token\"\n\n\
+             [[providers.{name}.pagination]]\n{pagination}",
+            pagination = PAGINATION.replace("{name}", &doc.name),
             name = doc.name,
             spec = toml::Value::String(doc.file.clone()),
             title = toml::Value::String(doc.file.clone()),

@@ -324,6 +324,25 @@ fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn::ImplItemF
         })
 }
 
+/// [`client_methods`], to change: what the steps after progenitor (lean,
+/// numbers) rewrite.
+pub(crate) fn client_methods_mut(
+    generated: &mut syn::File,
+) -> impl Iterator<Item = &mut syn::ImplItemFn> {
+    generated
+        .items
+        .iter_mut()
+        .filter_map(|item| match item {
+            Item::Impl(imp) if imp.trait_.is_none() && is_client(&imp.self_ty) => Some(imp),
+            _ => None,
+        })
+        .flat_map(|imp| &mut imp.items)
+        .filter_map(|item| match item {
+            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
+            _ => None,
+        })
+}
+
 /// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
 /// line progenitor puts in every method's docs.
 fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
@@ -536,7 +555,7 @@ fn wrap(
 }
 
 /// `T` of `Option<T>`.
-fn option_inner(ty: &Type) -> Option<&Type> {
+pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
     let Type::Path(p) = ty else { return None };
     let last = p.path.segments.last()?;
     if last.ident != "Option" {

@@ -20,29 +20,19 @@
 
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
-use syn::{Expr, FnArg, ImplItem, Item, Pat, Stmt};
+use syn::{Expr, FnArg, Pat, Stmt};
 
 use crate::facade;
 
 /// Applies both changes to every operation method of the generated client.
 pub fn lean(file: &mut syn::File) {
-    for item in &mut file.items {
-        let Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() || !facade::is_client(&imp.self_ty) {
-            continue;
+    for f in facade::client_methods_mut(file) {
+        let integers = integer_arguments(&f.sig);
+        drop_api_version(&mut f.block);
+        PathIntegers {
+            integers: &integers,
         }
-        for item in &mut imp.items {
-            let ImplItem::Fn(f) = item else { continue };
-            if f.sig.asyncness.is_none() {
-                continue;
-            }
-            let integers = integer_arguments(&f.sig);
-            drop_api_version(&mut f.block);
-            PathIntegers {
-                integers: &integers,
-            }
-            .visit_block_mut(&mut f.block);
-        }
+        .visit_block_mut(&mut f.block);
     }
 }
 

@@ -11,23 +11,16 @@
 //! values as integers and other values unchanged.
 
 use syn::visit_mut::VisitMut;
-use syn::{Expr, FnArg, ImplItem, Item, Pat, Type};
+use syn::{Expr, FnArg, Pat, Type};
 
 use crate::facade;
 
 /// Applies the change to every operation method of the generated client.
 pub fn whole_numbers(file: &mut syn::File) {
-    for item in &mut file.items {
-        let Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() || !facade::is_client(&imp.self_ty) {
-            continue;
-        }
-        for item in &mut imp.items {
-            let ImplItem::Fn(f) = item else { continue };
-            let floats = float_arguments(&f.sig);
-            if !floats.is_empty() {
-                QueryFloats { floats: &floats }.visit_block_mut(&mut f.block);
-            }
+    for f in facade::client_methods_mut(file) {
+        let floats = float_arguments(&f.sig);
+        if !floats.is_empty() {
+            QueryFloats { floats: &floats }.visit_block_mut(&mut f.block);
         }
     }
 }
@@ -41,7 +34,7 @@ fn float_arguments(sig: &syn::Signature) -> Vec<(syn::Ident, bool)> {
             let Pat::Ident(id) = pt.pat.as_ref() else {
                 return None;
             };
-            match option_inner(&pt.ty) {
+            match facade::option_inner(&pt.ty) {
                 Some(inner) if is_float(inner) => Some((id.ident.clone(), true)),
                 None if is_float(&pt.ty) => Some((id.ident.clone(), false)),
                 _ => None,
@@ -52,18 +45,6 @@ fn float_arguments(sig: &syn::Signature) -> Vec<(syn::Ident, bool)> {
 
 fn is_float(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"))
-}
-
-fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match (last.ident == "Option", args.args.first()?) {
-        (true, syn::GenericArgument::Type(t)) => Some(t),
-        _ => None,
-    }
 }
 
 struct QueryFloats<'a> {

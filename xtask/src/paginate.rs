@@ -50,11 +50,49 @@ impl<'g> Types<'g> {
         Types { items, names }
     }
 
+    /// Struct `name`, through the aliases the dedupe step leaves
+    /// (`pub type A = B;`).
     fn structure(&self, name: &str) -> Option<&'g syn::ItemStruct> {
+        let mut name = name.to_string();
+        for _ in 0..8 {
+            match self.alias(&name) {
+                Some(target) => name = local_name(target)?,
+                None => break,
+            }
+        }
         self.items.iter().find_map(|item| match item {
             Item::Struct(s) if s.ident == name => Some(s),
             _ => None,
         })
+    }
+
+    fn alias(&self, name: &str) -> Option<&'g Type> {
+        self.items.iter().find_map(|item| match item {
+            Item::Type(t) if t.ident == name => Some(t.ty.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The item type of a list: `Vec<T>`, an alias of one, or a newtype
+    /// around one (typify's named arrays), which is then read through `.0`.
+    fn list_item(&self, ty: &Type, depth: usize) -> Option<(Type, bool)> {
+        if let Some(item) = vec_inner(ty) {
+            return Some((item.clone(), false));
+        }
+        let name = local_name(ty)?;
+        if depth > 8 {
+            return None;
+        }
+        if let Some(target) = self.alias(&name) {
+            return self.list_item(target, depth + 1);
+        }
+        let Fields::Unnamed(fields) = &self.structure(&name)?.fields else {
+            return None;
+        };
+        match fields.unnamed.iter().collect::<Vec<_>>().as_slice() {
+            [only] => vec_inner(&only.ty).map(|item| (item.clone(), true)),
+            _ => None,
+        }
     }
 
     /// The field of struct `name` that serde reads from JSON key `key`, with
@@ -99,10 +137,10 @@ impl<'g> Types<'g> {
             let n = fields.len();
             for (j, ident) in fields.into_iter().enumerate() {
                 // Flattened parents are plain fields; the last one may be optional.
-                let optional = j + 1 == n && option_inner(&ty).is_some();
+                let optional = j + 1 == n && crate::facade::option_inner(&ty).is_some();
                 steps.push(Step { ident, optional });
             }
-            let inner = option_inner(&ty).cloned().unwrap_or(ty);
+            let inner = crate::facade::option_inner(&ty).cloned().unwrap_or(ty);
             if i + 1 < keys.len() {
                 current = local_name(&inner)?;
             }
@@ -190,8 +228,9 @@ fn matched(
     let (_, parameter) = optional.iter().find(|(name, _)| name == ident)?;
 
     let (item_steps, item_list) = types.resolve(success, items)?;
-    let item = types.qualified(vec_inner(&item_list)?);
-    let items_expr = owned_chain(&item_steps);
+    let (item, newtype) = types.list_item(&item_list, 0)?;
+    let item = types.qualified(&item);
+    let items_expr = owned_chain(&item_steps, newtype);
 
     let (first, set, doc) = match pattern {
         Pagination::Page { .. } | Pagination::Offset { .. } => {
@@ -325,8 +364,9 @@ fn borrowed_chain(steps: &[Step]) -> (TokenStream, bool) {
     }
 }
 
-/// The list at `steps`, moved out of `response`; empty where it is absent.
-fn owned_chain(steps: &[Step]) -> TokenStream {
+/// The list at `steps`, moved out of `response` (and out of its newtype);
+/// empty where it is absent.
+fn owned_chain(steps: &[Step], newtype: bool) -> TokenStream {
     let mut expr = quote!(response);
     let mut in_option = false;
     for Step { ident, optional } in steps {
@@ -337,10 +377,11 @@ fn owned_chain(steps: &[Step]) -> TokenStream {
         };
         in_option |= optional;
     }
-    if in_option {
-        quote!(#expr.unwrap_or_default())
-    } else {
-        expr
+    match (in_option, newtype) {
+        (false, false) => expr,
+        (false, true) => quote!(#expr.0),
+        (true, false) => quote!(#expr.unwrap_or_default()),
+        (true, true) => quote!(#expr.map(|v| v.0).unwrap_or_default()),
     }
 }
 
@@ -439,11 +480,6 @@ fn local_name(ty: &Type) -> Option<String> {
     }
 }
 
-/// `T` of `Option<T>` (however the path to `Option` is written).
-fn option_inner(ty: &Type) -> Option<&Type> {
-    generic_of(ty, "Option")
-}
-
 /// `T` of `Vec<T>`.
 fn vec_inner(ty: &Type) -> Option<&Type> {
     generic_of(ty, "Vec")
@@ -524,14 +560,29 @@ mod tests {
                 }
                 pub struct Info { pub total_pages: ::std::option::Option<f64> }
                 pub struct Account { pub id: String }
+                pub type Aliased = Listing;
+                pub struct Listing { pub groups: ::std::option::Option<Groups> }
+                pub struct Groups(pub ::std::vec::Vec<Group>);
             }
         };
         let types = Types::of(&file);
         let start: Type = syn::parse_quote!(types::List);
         let (steps, ty) = types.resolve(&start, "result").unwrap();
         assert_eq!(steps.len(), 1);
-        let item = types.qualified(vec_inner(&ty).unwrap());
+        let (item, newtype) = types.list_item(&ty, 0).unwrap();
+        assert!(!newtype);
+        let item = types.qualified(&item);
         assert_eq!(quote!(#item).to_string(), "types :: Account");
+        let (steps, ty) = types
+            .resolve(&syn::parse_quote!(Aliased), "groups")
+            .unwrap();
+        let (item, newtype) = types.list_item(&ty, 0).unwrap();
+        assert!(newtype);
+        assert_eq!(quote!(#item).to_string(), "Group");
+        assert_eq!(
+            owned_chain(&steps, newtype).to_string(),
+            "response . groups . map (| v | v . 0) . unwrap_or_default ()"
+        );
         let (steps, ty) = types.resolve(&start, "result_info.total_pages").unwrap();
         let names: Vec<String> = steps.iter().map(|s| s.ident.to_string()).collect();
         assert_eq!(names, ["subtype_0", "result_info", "total_pages"]);
