@@ -68,6 +68,7 @@ pub mod types {
     }
     ///The envelope Cloudflare returns when a call failed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ApiResponseCommonFailure {
         ///The `errors` property.
         pub errors: Messages,
@@ -108,6 +109,7 @@ pub mod types {
     }
     ///An error or informational message in a response envelope.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ResponseInfo {
         ///The `code` property.
         pub code: i64,
@@ -122,6 +124,7 @@ pub mod types {
     }
     ///Where in the request the message applies.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ResponseInfoSource {
         ///The `pointer` property.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -129,6 +132,7 @@ pub mod types {
     }
     ///The envelope Cloudflare returns when a token was deleted.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct TokenDeleteResponse {
         ///The `errors` property.
         pub errors: Messages,
@@ -141,6 +145,7 @@ pub mod types {
     }
     ///The token that was deleted.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct TokenDeleteResult {
         ///The `id` property.
         pub id: Identifier,

@@ -430,6 +430,22 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// The registry entry of `tests/fixtures/lowered.yaml`: one operation per
+/// lowering (see `tests/tests/lowerings.rs`).
+pub const LOWERED_ENTRY: &str = r#"
+[providers.lowered]
+spec = "lowered.yaml"
+crate = "lowered"
+title = "Lowered"
+base_url_env = "LOWERED_BASE_URL"
+
+[providers.lowered.auth]
+header = "Authorization"
+prefix = "Bearer "
+env = "LOWERED_TOKEN"
+what = "token"
+"#;
+
 /// A scratch copy of the workspace `repo` at `root`, with one more provider:
 /// `tests/fixtures/{fixture}` as its spec and `entry` appended to the registry.
 pub fn workspace_with_provider(

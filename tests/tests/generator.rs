@@ -1,7 +1,7 @@
 //! The generator against the committed workspace: no drift, reviewed snapshots of
 //! what it produces, and a spec change that regenerates into a crate that builds.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use workspace_tests::{
@@ -105,12 +105,14 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
 }
 
 /// A vendor change the crate must absorb compatibly: in a committed scratch
-/// copy of the workspace, `edit` changes `spec` (under `specs/`), `generate`
-/// runs for `krate`, whose report must be compatible and contain `said`; then
-/// the crate's unchanged examples and doctests, and `example` (new code, as
-/// `examples/new_code.rs`), must compile. Returns the generated `api.rs` and
-/// `generated.rs`.
+/// copy of the workspace (after `setup`, which may add a provider or prepare a
+/// spec, and write downstream code against it), `edit` changes `spec` (under
+/// `specs/`), `generate` runs for `krate`, whose report must be compatible and
+/// contain `said`; then the crate's unchanged examples and doctests, and
+/// `example` (new code, as `examples/new_code.rs`), must compile. Returns the
+/// generated `api.rs` and `generated.rs`.
 fn absorbs_compatibly(
+    setup: impl FnOnce(&Path),
     spec: &str,
     krate: &str,
     edit: (&str, &str),
@@ -120,6 +122,7 @@ fn absorbs_compatibly(
     let scratch = tempfile::tempdir().unwrap();
     let root = scratch.path();
     copy_dir(&repo(), root);
+    setup(root);
     // The change report compares with the crate's last release, read from git.
     for args in [
         &["init", "-q"][..],
@@ -193,6 +196,7 @@ fn absorbs_compatibly(
 fn an_added_optional_parameter_leaves_downstream_code_compiling() {
     let anchor = "        - $ref: '#/components/parameters/TokenID'\n";
     let code = absorbs_compatibly(
+        |_| {},
         "gcore-iam.yaml",
         "gcore-iam",
         (
@@ -216,6 +220,7 @@ fn an_added_optional_parameter_leaves_downstream_code_compiling() {
 fn an_added_response_field_leaves_downstream_code_compiling() {
     let anchor = "    TokenDeleteResponse:\n";
     let code = absorbs_compatibly(
+        |_| {},
         "cloudflare-accounts.yaml",
         "cloudflare-accounts",
         (
@@ -231,6 +236,102 @@ fn an_added_response_field_leaves_downstream_code_compiling() {
         code.contains("pub name: ::std::option::Option<::std::string::String>"),
         "{code}"
     );
+}
+
+/// The vendor adds a value to an enum the caller reads: code that matches on
+/// it compiles unchanged, since the enum is `#[non_exhaustive]` and the match
+/// already has its wildcard arm.
+#[test]
+fn an_added_response_enum_value_leaves_downstream_code_compiling() {
+    // Before the release: the result carries a status, and code matches on it.
+    let setup = |root: &Path| {
+        let spec = root.join("specs/cloudflare-accounts.yaml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        let anchor = "    TokenDeleteResponse:\n";
+        let status = "        status:\n          type: string\n          enum:\n            - active\n            - disabled\n";
+        std::fs::write(
+            &spec,
+            text.replacen(anchor, &format!("{status}{anchor}"), 1),
+        )
+        .unwrap();
+        xtask::pipeline::generate(root, &["cloudflare-accounts".into()]).unwrap();
+        std::fs::write(
+            root.join("cloudflare-accounts/examples/status.rs"),
+            "use cloudflare_accounts::types::TokenDeleteResultStatus;\n\n#[tokio::main]\nasync fn main() {\n    let client = cloudflare_accounts::Client::new(\"t\").unwrap();\n    let (account, token) = (\"023e105f4ecef8ad9ca31a8372d0c353\".parse().unwrap(), \"ed17574386854bf78a67040be0a770b0\".parse().unwrap());\n    if let Ok(deleted) = client.account_api_tokens_delete_token(&account, &token).await {\n        match deleted.result.status {\n            Some(TokenDeleteResultStatus::Active) => println!(\"active\"),\n            Some(TokenDeleteResultStatus::Disabled) => println!(\"disabled\"),\n            Some(other) => println!(\"{other}\"),\n            None => println!(\"no status\"),\n        }\n    }\n}\n",
+        )
+        .unwrap();
+        // What makes that code safe: a match without the wildcard arm, which a
+        // new value would break, does not compile in the first place.
+        let exhaustive = root.join("cloudflare-accounts/examples/exhaustive.rs");
+        std::fs::write(
+            &exhaustive,
+            "use cloudflare_accounts::types::TokenDeleteResultStatus;\nfn main() {\n    let s: TokenDeleteResultStatus = \"active\".parse().unwrap();\n    match s {\n        TokenDeleteResultStatus::Active => {}\n        TokenDeleteResultStatus::Disabled => {}\n    }\n}\n",
+        )
+        .unwrap();
+        let args = [
+            "check",
+            "--offline",
+            "--quiet",
+            "-p",
+            "cloudflare-accounts",
+            "--no-default-features",
+        ];
+        let out = scratch_cargo(
+            &repo(),
+            root,
+            &[&args[..], &["--example", "exhaustive"]].concat(),
+            &[],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("E0004"),
+            "{stderr}"
+        );
+        std::fs::remove_file(exhaustive).unwrap();
+    };
+    let anchor = "            - disabled\n";
+    let code = absorbs_compatibly(
+        setup,
+        "cloudflare-accounts.yaml",
+        "cloudflare-accounts",
+        (anchor, &format!("{anchor}            - expired\n")),
+        "enum gains \"expired\"",
+        "use cloudflare_accounts::types::TokenDeleteResultStatus;\nfn main() {\n    let _ = TokenDeleteResultStatus::Expired;\n}\n",
+    );
+    assert!(code.contains("Expired"), "{code}");
+}
+
+/// The vendor adds an optional field to a request body: code that builds the
+/// body with `new` and setters compiles unchanged, and new code sets the field.
+#[test]
+fn an_added_request_field_leaves_downstream_code_compiling() {
+    let setup = |root: &Path| {
+        workspace_tests::add_provider(
+            root,
+            &repo().join("tests/fixtures/lowered.yaml"),
+            workspace_tests::LOWERED_ENTRY,
+        );
+        xtask::pipeline::generate(root, &["lowered".into()]).unwrap();
+        std::fs::create_dir_all(root.join("lowered/examples")).unwrap();
+        std::fs::write(
+            root.join("lowered/examples/create.rs"),
+            "#[tokio::main]\nasync fn main() {\n    let client = lowered::Client::new(\"t\").unwrap();\n    let thing = lowered::types::NewThing::new(\"n\".into());\n    let _ = client.create_thing(&thing).await;\n}\n",
+        )
+        .unwrap();
+    };
+    let anchor = "        name: {type: string}\n    Thing:\n";
+    let code = absorbs_compatibly(
+        setup,
+        "lowered.yaml",
+        "lowered",
+        (
+            anchor,
+            "        name: {type: string}\n        colour: {type: string}\n    Thing:\n",
+        ),
+        "NewThing.colour: new optional field",
+        "#[tokio::main]\nasync fn main() {\n    let client = lowered::Client::new(\"t\").unwrap();\n    let thing = lowered::types::NewThing::new(\"n\".into()).colour(\"red\".into());\n    let _ = client.create_thing(&thing).await;\n}\n",
+    );
+    assert!(code.contains("pub colour:"), "{code}");
 }
 
 const ACME_ENTRY: &str = r#"

@@ -309,7 +309,7 @@ pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
 
 /// The async methods of progenitor's inherent `impl Client` blocks: one per
 /// operation (the trait impls and helpers are not operations).
-fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn::ImplItemFn> {
+pub(crate) fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn::ImplItemFn> {
     generated
         .items
         .iter()

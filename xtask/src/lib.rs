@@ -28,6 +28,7 @@ pub mod facade;
 pub mod flatten;
 pub mod format;
 pub mod generate;
+pub mod growable;
 pub mod lean;
 pub mod load;
 pub mod lower;

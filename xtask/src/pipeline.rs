@@ -21,8 +21,8 @@ use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
-    customize, facade, generate, lean, load, lower, manifest, mock, normalize, numbers, readme,
-    salvage, scaffold, slice,
+    customize, facade, generate, growable, lean, load, lower, manifest, mock, normalize, numbers,
+    readme, salvage, scaffold, slice,
 };
 
 /// What rendering one provider produced.
@@ -316,6 +316,7 @@ fn render_client(
     let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
     timed("client: lean", || lean::lean(&mut generated));
+    timed("client: growable", || growable::growable(&mut generated));
     timed("client: docs", || format::fill_missing_docs(&mut generated));
     let facade = timed("facade", || {
         facade::facade(&generated, provider, base_url, wire)

@@ -25,12 +25,13 @@
 //!   breaking; the same `operationId` on another path is compatible (the Rust
 //!   method is unchanged, only the URL it calls).
 //! - Schemas are classified by **direction**, found by following `$ref`s from the
-//!   operations. Types the caller *builds* (parameters, request bodies) break on
-//!   any new field, since typify generates structs with `pub` fields and a struct
-//!   literal must name them all. Types the caller only *reads* (success and error
-//!   responses) gain fields compatibly. A new enum value breaks readers
-//!   (exhaustive `match`es stop compiling) but not builders. A schema no
-//!   operation reaches is treated as both, to be safe.
+//!   operations. Every generated struct and enum is `#[non_exhaustive]` (the
+//!   growable step), and types the caller *builds* (parameters, request bodies)
+//!   are made with `new(required fields)` and setters. So a new optional field
+//!   is compatible in either direction, a new required field breaks builders
+//!   (`new` gains an argument) but not readers, and a new enum value is
+//!   compatible (`match`es need a wildcard arm already). A schema no operation
+//!   reaches is treated as both, to be safe.
 //! - Anything that changes a Rust type is breaking in either direction: a type
 //!   change, an integer format change (`int64` → `int32` narrows `i64` to `i32`;
 //!   widening breaks `let x: i32 = ...` too), nullability or required-ness
@@ -1353,16 +1354,13 @@ impl Schemas {
         let added: Vec<&String> = b.difference(&a).collect();
         let removed: Vec<&String> = a.difference(&b).collect();
         if !added.is_empty() {
-            let (impact, why) = if self.dir.output {
-                (
-                    Impact::Breaking,
-                    "responses can carry them, and exhaustive `match`es on the enum stop compiling",
-                )
+            let why = if self.dir.output {
+                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm"
             } else {
-                (Impact::Compatible, "the caller only builds this type")
+                "the caller only builds this type"
             };
             sink.push(
-                impact,
+                Impact::Compatible,
                 Kind::EnumValuesAdded,
                 format!("{label}: enum gains {}: {why}", join(&added)),
             );
@@ -1422,13 +1420,18 @@ impl Schemas {
                     "optional"
                 };
                 let ty = type_of(Some(schema));
-                let (impact, why) = if self.dir.input {
+                let (impact, why) = if !self.dir.input {
+                    (Impact::Compatible, "responses only: callers read this type")
+                } else if rb.contains(name) {
                     (
                         Impact::Breaking,
-                        "callers build this type, and a struct literal must name every pub field",
+                        "callers build this type, and its `new` takes the required fields",
                     )
                 } else {
-                    (Impact::Compatible, "responses only: callers read this type")
+                    (
+                        Impact::Compatible,
+                        "callers build this type with `new` and setters: a new setter",
+                    )
                 };
                 sink.push(
                     impact,

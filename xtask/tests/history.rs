@@ -50,7 +50,7 @@ const EXPECTED: &[(&str, Bump, &[Kind])] = &[
     ("0008→0009", Bump::Patch, &[]),
     ("0009→0010", Bump::Patch, &[]),
     ("0010→0011", Bump::Patch, &[]),
-    ("0013→0014", Bump::Major, &[Kind::RequiredChanged]),
+    ("0013→0014", Bump::Major, &[Kind::RequiredChanged, Kind::ItemRemoved]),
     ("0020→0021", Bump::Patch, &[]),
     ("0021→0022", Bump::Major, &[Kind::ResponseChanged, Kind::ItemRemoved]),
     ("0032→0033", Bump::Patch, &[]),
