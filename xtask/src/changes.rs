@@ -205,7 +205,12 @@ pub struct SinceHead {
 /// the crate version the change requires (`bump(version at the baseline)`,
 /// so running `generate` again never bumps twice). Never fails: problems
 /// become text.
-pub fn since(root: &Path, provider: &Provider, baseline: &Baseline) -> SinceHead {
+pub fn since(
+    root: &Path,
+    provider: &Provider,
+    baseline: &Baseline,
+    rendered: &pipeline::Output,
+) -> SinceHead {
     let since_label = format!("  since {}: ", baseline.label);
     let mut out = SinceHead::default();
     let shown = provider.spec_display();
@@ -227,36 +232,43 @@ pub fn since(root: &Path, provider: &Provider, baseline: &Baseline) -> SinceHead
             return out;
         }
     };
-    if old_bytes == new_bytes {
-        out.text = format!("{since_label}spec unchanged\n");
-        return out;
-    }
     let head_name = format!("{}:{shown}", baseline.rev);
-    let old = match parse_normalized(&old_bytes, &head_name) {
-        Ok(doc) => doc,
-        Err(e) => {
-            out.text = format!("{since_label}no previous version to compare ({e:#})\n");
-            return out;
+    let report = if old_bytes == new_bytes {
+        match generator_changes(root, baseline, rendered, &head_name, &shown) {
+            Some(report) => report,
+            None => {
+                out.text = format!("{since_label}spec unchanged\n");
+                return out;
+            }
         }
-    };
-    let new = match parse_normalized(&new_bytes, &shown) {
-        Ok(doc) => doc,
-        Err(e) => {
-            out.text = format!("{since_label}not compared ({e:#})\n");
-            return out;
-        }
+    } else {
+        let old = match parse_normalized(&old_bytes, &head_name) {
+            Ok(doc) => doc,
+            Err(e) => {
+                out.text = format!("{since_label}no previous version to compare ({e:#})\n");
+                return out;
+            }
+        };
+        let new = match parse_normalized(&new_bytes, &shown) {
+            Ok(doc) => doc,
+            Err(e) => {
+                out.text = format!("{since_label}not compared ({e:#})\n");
+                return out;
+            }
+        };
+        let mut report = Report::new(&head_name, &old, &shown, &new);
+        reconcile(
+            root,
+            provider,
+            (old_bytes, &head_name),
+            (new_bytes, &shown),
+            &mut report,
+        );
+        report
     };
     let head_version = git_show(root, &baseline.rev, &manifest_shown)
         .ok()
         .and_then(|m| version::manifest_version(&String::from_utf8_lossy(&m)));
-    let mut report = Report::new(&head_name, &old, &shown, &new);
-    reconcile(
-        root,
-        provider,
-        (old_bytes, &head_name),
-        (new_bytes, &shown),
-        &mut report,
-    );
     let report = report.for_crate(&provider.name, &provider.crate_name, head_version.as_ref());
     out.text = indent(&report.body_text(), &since_label, "  ");
     if report.semver != Bump::None {
@@ -283,6 +295,80 @@ pub fn since(root: &Path, provider: &Provider, baseline: &Baseline) -> SinceHead
     }
     out.report = Some(report);
     out
+}
+
+/// The spec is the one released at `baseline`, but the generator may have
+/// changed since, and a generator change breaks the crate's users as surely as
+/// a vendor's: the public items of the crate as committed at `baseline` against
+/// those rendered now. `None` when they are the same, or when the baseline has
+/// no such files to compare.
+fn generator_changes(
+    root: &Path,
+    baseline: &Baseline,
+    rendered: &pipeline::Output,
+    old_name: &str,
+    new_name: &str,
+) -> Option<Report> {
+    let read: Vec<&Rendered> = rendered
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("/src/generated.rs") || f.path.ends_with("/src/api.rs"))
+        .collect();
+    let committed: Vec<Rendered> = read
+        .iter()
+        .filter_map(|f| {
+            let bytes = git_show(root, &baseline.rev, &f.path).ok()?;
+            Some(Rendered {
+                path: f.path.clone(),
+                contents: String::from_utf8_lossy(&bytes).into_owned(),
+            })
+        })
+        .collect();
+    if committed.is_empty() || committed.len() != read.len() {
+        return None;
+    }
+    let now: Vec<Rendered> = read.into_iter().cloned().collect();
+    let difference = Surface::of_files(&committed).difference(&Surface::of_files(&now));
+    if difference.is_empty() {
+        return None;
+    }
+    let mut report = Report::empty(old_name, new_name);
+    let names = |paths: &[String]| {
+        let mut shown: Vec<String> = paths.iter().take(6).map(|p| format!("`{p}`")).collect();
+        if paths.len() > 6 {
+            shown.push(format!("and {} more", paths.len() - 6));
+        }
+        shown.join(", ")
+    };
+    for (paths, impact, what) in [
+        (
+            &difference.removed,
+            Impact::Breaking,
+            "no longer generated: code that names them stops compiling",
+        ),
+        (
+            &difference.changed,
+            Impact::Breaking,
+            "generated differently (signature, fields or attributes): code using them may stop compiling",
+        ),
+        (&difference.added, Impact::Compatible, "newly generated"),
+    ] {
+        if !paths.is_empty() {
+            report.changes.push(Change {
+                impact,
+                kind: Kind::GeneratorChanged,
+                area: Area::Document,
+                subject: format!("{} public item(s)", paths.len()),
+                detail: format!(
+                    "{what}; the spec is unchanged, the generator is not: {}",
+                    names(paths)
+                ),
+                pointer: String::new(),
+            });
+        }
+    }
+    report.semver = Bump::of(&report.changes);
+    Some(report)
 }
 
 /// Checks the spec-level verdict against the generated code: both documents

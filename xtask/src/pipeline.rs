@@ -466,9 +466,9 @@ pub fn generate_with(root: &Path, names: &[String], options: &GenerateOptions) -
     let rendered = render_all_with(root, names, options.strict)?;
     let since: Vec<SinceHead> = rendered
         .iter()
-        .map(|(p, _)| {
+        .map(|(p, o)| {
             let baseline = changes::baseline(root, p, options.baseline.as_deref());
-            changes::since(root, p, &baseline)
+            changes::since(root, p, &baseline, o)
         })
         .collect();
     let mut all: Vec<Rendered> = rendered.iter().flat_map(|(_, o)| o.files.clone()).collect();
@@ -592,7 +592,7 @@ pub fn check_with(
             }
         }
         let base = changes::baseline(root, provider, baseline);
-        let since = changes::since(root, provider, &base);
+        let since = changes::since(root, provider, &base, out);
         if let (Some(required), Some(manifest)) = (&since.required, &since.manifest) {
             let current = since
                 .current
@@ -601,9 +601,8 @@ pub fn check_with(
                 .unwrap_or_else(|| "?".into());
             stale.push(manifest.path.clone());
             diffs.push_str(&format!(
-                "{}: version {current} is behind the spec change since {}, which needs {required}\n",
-                manifest.path,
-                base.label
+                "{}: version {current} is behind the API change since {}, which needs {required}\n",
+                manifest.path, base.label
             ));
         }
         if stale.is_empty() {

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use quote::ToTokens;
 use syn::{ImplItem, Item};
 
+use crate::output::Rendered;
 use crate::pipeline::Output;
 
 /// Each public item's path and its tokens, docs left out.
@@ -41,8 +42,14 @@ pub struct Difference {
 impl Surface {
     /// The public items of a rendered crate (`generated.rs` and `api.rs`).
     pub fn of(output: &Output) -> Surface {
+        Surface::of_files(&output.files)
+    }
+
+    /// The public items of a crate's files (`generated.rs` and `api.rs`; the
+    /// others are not read), rendered or as committed.
+    pub fn of_files(files: &[Rendered]) -> Surface {
         let mut items = BTreeMap::new();
-        for file in &output.files {
+        for file in files {
             let Ok(mut parsed) = syn::parse_file(&file.contents) else {
                 continue;
             };
@@ -120,13 +127,17 @@ fn collect(items: &[Item], prefix: &str, out: &mut BTreeMap<String, String>) {
                 out.insert(key(t.ident.to_string()), t.to_token_stream().to_string());
             }
             Item::Impl(imp) if imp.trait_.is_none() => {
-                let self_ty = imp.self_ty.to_token_stream().to_string();
-                let owner = self_ty
-                    .rsplit(':')
-                    .next()
-                    .unwrap_or(&self_ty)
-                    .trim()
-                    .to_string();
+                // `requests::Name<'a>` is keyed `Name`: its generics are in the
+                // struct's own entry.
+                let owner = match imp.self_ty.as_ref() {
+                    syn::Type::Path(p) => p
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default(),
+                    other => other.to_token_stream().to_string(),
+                };
                 for item in &imp.items {
                     if let ImplItem::Fn(f) = item
                         && matches!(f.vis, syn::Visibility::Public(_))

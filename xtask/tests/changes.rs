@@ -329,7 +329,7 @@ fn generate_bumps_the_version_once_and_check_holds_it_to_the_verdict() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "version {committed} is behind the spec change since gcore-iam {committed} (commit "
+            "version {committed} is behind the API change since gcore-iam {committed} (commit "
         )) && stderr.contains(&format!("), which needs {expected}")),
         "{stderr}"
     );
@@ -421,7 +421,7 @@ fn a_committed_breaking_change_without_its_bump_fails_check() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "version {committed} is behind the spec change since gcore-iam {committed} (commit "
+            "version {committed} is behind the API change since gcore-iam {committed} (commit "
         )),
         "{stderr}"
     );
@@ -432,7 +432,7 @@ fn a_committed_breaking_change_without_its_bump_fails_check() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "spec change since gcore-iam-v{committed}, which needs"
+            "API change since gcore-iam-v{committed}, which needs"
         )),
         "{stderr}"
     );
@@ -445,6 +445,48 @@ fn a_committed_breaking_change_without_its_bump_fails_check() {
     git(root, &["commit", "-q", "-am", "bump"]).unwrap();
     let out = xtask(root, &["check"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// The generator's own changes are versioned too: here the release, written
+/// by an older generator, had a public method the generator no longer makes.
+#[test]
+fn a_generator_change_to_the_public_api_needs_its_bump() {
+    let dir = repository();
+    let root = dir.path();
+    let committed = manifest_version(root);
+    let api = root.join("gcore-iam/src/api.rs");
+    let code = std::fs::read_to_string(&api).unwrap();
+    let anchor = "impl crate::Client {\n";
+    assert!(code.contains(anchor));
+    let older = code.replacen(
+        anchor,
+        &format!("{anchor}    /// Made by an older generator.\n    pub fn legacy(&self) {{}}\n"),
+        1,
+    );
+    std::fs::write(&api, older).unwrap();
+    git(
+        root,
+        &["commit", "-q", "-am", "released by an older generator"],
+    )
+    .unwrap();
+    git(root, &["tag", &format!("gcore-iam-v{committed}")]).unwrap();
+
+    let out = xtask(root, &["generate", "gcore-iam"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("[breaking]") && stdout.contains("`Client::legacy`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the spec is unchanged, the generator is not"),
+        "{stdout}"
+    );
+    let expected = Version::parse(&committed)
+        .unwrap()
+        .bumped(Bump::Major)
+        .to_string();
+    assert_eq!(manifest_version(root), expected);
 }
 
 #[test]

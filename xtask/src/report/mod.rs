@@ -168,6 +168,8 @@ pub enum Kind {
     Documentation,
     /// A public Rust item of the generated crate is gone (read from the code).
     ItemRemoved,
+    /// The generator, not the spec, changed the crate's public items.
+    GeneratorChanged,
     /// One side of the comparison does not generate.
     NotGenerated,
     Other,
@@ -244,6 +246,19 @@ impl Report {
             new: new_name.to_string(),
             semver: Bump::of(&changes),
             changes,
+            version: None,
+        }
+    }
+
+    /// A report with no change yet, between two documents named `old` and `new`.
+    pub fn empty(old_name: &str, new_name: &str) -> Report {
+        Report {
+            provider: None,
+            crate_name: None,
+            old: old_name.to_string(),
+            new: new_name.to_string(),
+            semver: Bump::None,
+            changes: Vec::new(),
             version: None,
         }
     }
