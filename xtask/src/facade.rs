@@ -343,6 +343,17 @@ pub(crate) fn client_methods_mut(
         })
 }
 
+/// A generated method's arguments that are plain names, with their types.
+pub(crate) fn named_arguments(sig: &syn::Signature) -> impl Iterator<Item = (&syn::Ident, &Type)> {
+    sig.inputs.iter().filter_map(|input| {
+        let FnArg::Typed(pt) = input else { return None };
+        let Pat::Ident(id) = pt.pat.as_ref() else {
+            return None;
+        };
+        Some((&id.ident, pt.ty.as_ref()))
+    })
+}
+
 /// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
 /// line progenitor puts in every method's docs.
 fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {

@@ -20,7 +20,7 @@
 
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
-use syn::{Expr, FnArg, Pat, Stmt};
+use syn::{Expr, Pat, Stmt};
 
 use crate::facade;
 
@@ -38,15 +38,9 @@ pub fn lean(file: &mut syn::File) {
 
 /// The arguments of an integer type.
 fn integer_arguments(sig: &syn::Signature) -> Vec<String> {
-    sig.inputs
-        .iter()
-        .filter_map(|input| {
-            let FnArg::Typed(pt) = input else { return None };
-            let Pat::Ident(id) = pt.pat.as_ref() else {
-                return None;
-            };
-            facade::is_integer(&pt.ty).then(|| id.ident.to_string())
-        })
+    facade::named_arguments(sig)
+        .filter(|(_, ty)| facade::is_integer(ty))
+        .map(|(ident, _)| ident.to_string())
         .collect()
 }
 

@@ -11,7 +11,7 @@
 //! values as integers and other values unchanged.
 
 use syn::visit_mut::VisitMut;
-use syn::{Expr, FnArg, Pat, Type};
+use syn::{Expr, Type};
 
 use crate::facade;
 
@@ -27,18 +27,11 @@ pub fn whole_numbers(file: &mut syn::File) {
 
 /// The arguments typed `f64`/`f32`, and whether each is an `Option`.
 fn float_arguments(sig: &syn::Signature) -> Vec<(syn::Ident, bool)> {
-    sig.inputs
-        .iter()
-        .filter_map(|input| {
-            let FnArg::Typed(pt) = input else { return None };
-            let Pat::Ident(id) = pt.pat.as_ref() else {
-                return None;
-            };
-            match facade::option_inner(&pt.ty) {
-                Some(inner) if is_float(inner) => Some((id.ident.clone(), true)),
-                None if is_float(&pt.ty) => Some((id.ident.clone(), false)),
-                _ => None,
-            }
+    facade::named_arguments(sig)
+        .filter_map(|(ident, ty)| match facade::option_inner(ty) {
+            Some(inner) if is_float(inner) => Some((ident.clone(), true)),
+            None if is_float(ty) => Some((ident.clone(), false)),
+            _ => None,
         })
         .collect()
 }
