@@ -153,7 +153,7 @@ const PAGINATION: &str = "style = \"page\"\npage = \"page\"\nitems = \"result\"\
      [[providers.{name}.pagination]]\nstyle = \"cursor\"\ncursor = \"cursor\"\nitems = \"result\"\nnext = \"result_info.cursor\"\n";
 
 /// The scratch registry: one provider per document, a bearer token in
-/// `Authorization`, env vars derived from the name, the [`PAGINATION`] patterns.
+/// `Authorization`, env vars derived from the name, the `PAGINATION` patterns.
 pub fn registry(docs: &[Document]) -> String {
     let mut text = String::from(
         "# Written by `cargo xtask corpus`: one provider per document of the corpus.\n",
