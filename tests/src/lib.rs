@@ -534,6 +534,29 @@ pub fn run_example(
     stdout
 }
 
+/// [`run_example`] from an async test, whose runtime must keep serving the
+/// test's server while the example is built and run.
+pub async fn run_example_async(
+    repo: &std::path::Path,
+    root: &std::path::Path,
+    package: &str,
+    source: &str,
+    env: &[(&str, String)],
+) -> String {
+    let (repo, root) = (repo.to_path_buf(), root.to_path_buf());
+    let (package, source) = (package.to_string(), source.to_string());
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        run_example(&repo, &root, &package, &source, &env)
+    })
+    .await
+    .unwrap()
+}
+
 /// Copies a checkout of the workspace (without `target/` and `.git/`), for
 /// tests that generate into a scratch copy.
 pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use workspace_tests::{
-    Reply, TestServer, copy_dir, run_example, scratch_cargo, workspace_with_provider,
+    Reply, TestServer, copy_dir, run_example_async, scratch_cargo, workspace_with_provider,
 };
 
 fn repo() -> PathBuf {
@@ -407,15 +407,11 @@ async fn a_new_provider_is_one_spec_and_one_entry() {
     ])
     .await;
     let base_url = server.url("/v1");
-    let stdout = tokio::task::spawn_blocking(move || {
-        let env = [
-            ("ACME_API_KEY", "acme-key".to_string()),
-            ("ACME_BASE_URL", base_url),
-        ];
-        run_example(&repo(), &root, "acme-widgets", ACME_EXAMPLE, &env)
-    })
-    .await
-    .unwrap();
+    let env = [
+        ("ACME_API_KEY", "acme-key".to_string()),
+        ("ACME_BASE_URL", base_url),
+    ];
+    let stdout = run_example_async(&repo(), &root, "acme-widgets", ACME_EXAMPLE, &env).await;
     assert_eq!(stdout, "delete: ok\nget: sprocket None\n");
 
     let requests = server.requests();

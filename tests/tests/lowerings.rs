@@ -8,7 +8,9 @@
 
 use std::path::PathBuf;
 
-use workspace_tests::{LOWERED_ENTRY, Reply, TestServer, run_example, workspace_with_provider};
+use workspace_tests::{
+    LOWERED_ENTRY, Reply, TestServer, run_example_async, workspace_with_provider,
+};
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -122,15 +124,11 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
     ])
     .await;
     let base_url = server.url("");
-    let stdout = tokio::task::spawn_blocking(move || {
-        let env = [
-            ("LOWERED_TOKEN", "t0ken".to_string()),
-            ("LOWERED_BASE_URL", base_url),
-        ];
-        run_example(&repo(), &root, "lowered", EXAMPLE, &env)
-    })
-    .await
-    .unwrap();
+    let env = [
+        ("LOWERED_TOKEN", "t0ken".to_string()),
+        ("LOWERED_BASE_URL", base_url),
+    ];
+    let stdout = run_example_async(&repo(), &root, "lowered", EXAMPLE, &env).await;
     assert_eq!(
         stdout,
         "upload: Ok(())\nimage: Ok(())\ncreate: thing t9\ncreate: job 5\n\

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use workspace_tests::{Captured, Reply, TestServer, add_provider, copy_dir, run_example};
+use workspace_tests::{Captured, Reply, TestServer, add_provider, copy_dir, run_example_async};
 
 fn repo() -> PathBuf {
     xtask::workspace_root()
@@ -131,14 +131,8 @@ async fn run(
     replies: Vec<Reply>,
 ) -> (String, Vec<Captured>) {
     let server = TestServer::with_replies(replies).await;
-    let base_url = server.url("/v1");
-    let root = root.to_path_buf();
-    let stdout = tokio::task::spawn_blocking(move || {
-        let env = [(env[0], "secret".to_string()), (env[1], base_url)];
-        run_example(&repo(), &root, package, source, &env)
-    })
-    .await
-    .unwrap();
+    let env = [(env[0], "secret".to_string()), (env[1], server.url("/v1"))];
+    let stdout = run_example_async(&repo(), root, package, source, &env).await;
     (stdout, server.requests())
 }
 

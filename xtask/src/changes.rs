@@ -312,7 +312,7 @@ fn generator_changes(
     let read: Vec<&Rendered> = rendered
         .files
         .iter()
-        .filter(|f| f.path.ends_with("/src/generated.rs") || f.path.ends_with("/src/api.rs"))
+        .filter(|f| Surface::reads(&f.path))
         .collect();
     let committed: Vec<Rendered> = read
         .iter()
@@ -327,8 +327,7 @@ fn generator_changes(
     if committed.is_empty() || committed.len() != read.len() {
         return None;
     }
-    let now: Vec<Rendered> = read.into_iter().cloned().collect();
-    let difference = Surface::of_files(&committed).difference(&Surface::of_files(&now));
+    let difference = Surface::of_files(&committed).difference(&Surface::of(rendered));
     if difference.is_empty() {
         return None;
     }

@@ -31,10 +31,7 @@ use syn::{Item, Type};
 /// Folds identical types of the `types` module into aliases of one; returns
 /// how many became aliases.
 pub fn dedupe(file: &mut syn::File) -> usize {
-    let Some(items) = file.items.iter_mut().find_map(|item| match item {
-        Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    }) else {
+    let Some(items) = crate::progenitor_output::types_module_mut(file) else {
         return 0;
     };
     let names: Vec<String> = items.iter().filter_map(type_name).collect();

@@ -15,11 +15,12 @@
 use anyhow::{Result, bail};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
-use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, ReturnType, Type};
+use syn::{FnArg, GenericArgument, Pat, PathArguments, ReturnType, Type};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::lower::Wire;
+use crate::progenitor_output::{client_methods, is_number, option_inner};
 use crate::providers::Provider;
 
 /// The two files of the facade, as tokens.
@@ -307,53 +308,6 @@ pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// The async methods of progenitor's inherent `impl Client` blocks: one per
-/// operation (the trait impls and helpers are not operations).
-pub(crate) fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn::ImplItemFn> {
-    generated
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Impl(imp) if imp.trait_.is_none() && is_client(&imp.self_ty) => Some(imp),
-            _ => None,
-        })
-        .flat_map(|imp| &imp.items)
-        .filter_map(|item| match item {
-            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
-            _ => None,
-        })
-}
-
-/// [`client_methods`], to change: what the steps after progenitor (lean,
-/// numbers) rewrite.
-pub(crate) fn client_methods_mut(
-    generated: &mut syn::File,
-) -> impl Iterator<Item = &mut syn::ImplItemFn> {
-    generated
-        .items
-        .iter_mut()
-        .filter_map(|item| match item {
-            Item::Impl(imp) if imp.trait_.is_none() && is_client(&imp.self_ty) => Some(imp),
-            _ => None,
-        })
-        .flat_map(|imp| &mut imp.items)
-        .filter_map(|item| match item {
-            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
-            _ => None,
-        })
-}
-
-/// A generated method's arguments that are plain names, with their types.
-pub(crate) fn named_arguments(sig: &syn::Signature) -> impl Iterator<Item = (&syn::Ident, &Type)> {
-    sig.inputs.iter().filter_map(|input| {
-        let FnArg::Typed(pt) = input else { return None };
-        let Pat::Ident(id) = pt.pat.as_ref() else {
-            return None;
-        };
-        Some((&id.ident, pt.ty.as_ref()))
-    })
-}
-
 /// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
 /// line progenitor puts in every method's docs.
 fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
@@ -374,11 +328,6 @@ fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
         let (path, _) = rest.split_once('`')?;
         Some((method.to_string(), path.to_string()))
     })
-}
-
-/// progenitor's `Client`, as the self type of its inherent impls.
-pub(crate) fn is_client(ty: &Type) -> bool {
-    matches!(ty, Type::Path(p) if p.path.is_ident("Client"))
 }
 
 /// One operation's public API: a method on `Client` that takes the required
@@ -565,22 +514,6 @@ fn wrap(
     Ok(Wrapped { method, request })
 }
 
-/// `T` of `Option<T>`.
-pub(crate) fn option_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != "Option" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        GenericArgument::Type(t) => Some(t),
-        _ => None,
-    }
-}
-
 /// Each argument's line of progenitor's "Arguments:" list (`` - `name`: text ``).
 fn argument_docs(docs: &[&syn::Attribute]) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
@@ -645,23 +578,6 @@ fn first_generic(ty: &Type) -> Option<Type> {
     args.args.iter().find_map(|a| match a {
         GenericArgument::Type(t) => Some(t.clone()),
         _ => None,
-    })
-}
-
-/// A number (or `bool`) as progenitor writes one.
-pub(crate) fn is_number(ty: &Type) -> bool {
-    is_integer(ty)
-        || matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| i == "f32" || i == "f64" || i == "bool"))
-}
-
-/// A Rust integer type as progenitor writes one (`i64`, `u32`, ...).
-pub(crate) fn is_integer(ty: &Type) -> bool {
-    let Type::Path(p) = ty else { return false };
-    p.path.get_ident().is_some_and(|i| {
-        matches!(
-            i.to_string().as_str(),
-            "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128"
-        )
     })
 }
 

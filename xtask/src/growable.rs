@@ -19,19 +19,16 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Fields, Item, Type};
+use syn::{Fields, Item};
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::facade;
+use crate::progenitor_output;
 
 /// Applies both changes to the `types` module of `generated`.
 pub fn growable(generated: &mut syn::File) {
     let inputs = input_types(generated);
-    let Some((_, items)) = generated.items.iter_mut().find_map(|item| match item {
-        Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
-        _ => None,
-    }) else {
+    let Some(items) = progenitor_output::types_module_mut(generated) else {
         return;
     };
     let mut constructors = Vec::new();
@@ -63,12 +60,7 @@ fn mark(attrs: &mut Vec<syn::Attribute>) {
 /// The types of `types` that callers build: named in an operation method's
 /// arguments, and whatever those contain.
 fn input_types(generated: &syn::File) -> BTreeSet<String> {
-    let Some(items) = generated.items.iter().find_map(|item| match item {
-        Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
-        _ => None,
-    }) else {
-        return BTreeSet::new();
-    };
+    let items = progenitor_output::types_module(generated);
     // Each type's name → the local names its fields, variants or alias mention.
     let mut mentions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for item in items {
@@ -90,13 +82,9 @@ fn input_types(generated: &syn::File) -> BTreeSet<String> {
         mentions.insert(name, idents(tokens));
     }
     let mut reached = BTreeSet::new();
-    let mut queue: Vec<String> = facade::client_methods(generated)
-        .flat_map(|f| f.sig.inputs.iter())
-        .filter_map(|input| match input {
-            syn::FnArg::Typed(pt) => Some(pt.ty.as_ref()),
-            _ => None,
-        })
-        .flat_map(|ty: &Type| idents(quote!(#ty)))
+    let mut queue: Vec<String> = progenitor_output::client_methods(generated)
+        .flat_map(|f| progenitor_output::named_arguments(&f.sig))
+        .flat_map(|(_, ty)| idents(quote!(#ty)))
         .collect();
     while let Some(name) = queue.pop() {
         let Some(mentioned) = mentions.get(&name) else {
@@ -131,27 +119,22 @@ fn idents(tokens: TokenStream) -> BTreeSet<String> {
 
 /// Whether serde fills the field when it is absent, and with what.
 fn default_of(field: &syn::Field) -> Option<TokenStream> {
-    if facade::option_inner(&field.ty).is_some() {
+    if progenitor_output::option_inner(&field.ty).is_some() {
         return Some(quote!(None));
     }
-    let mut found = None;
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("default") {
-                found = Some(if meta.input.peek(syn::Token![=]) {
-                    let path: syn::LitStr = meta.value()?.parse()?;
-                    let path: syn::ExprPath = path.parse()?;
-                    quote!(#path())
-                } else {
-                    quote!(::std::default::Default::default())
-                });
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
+    // `default = "path"` names a function; a value that is no string is not
+    // serde's, and the field is then taken as required.
+    progenitor_output::serde_args(field)
+        .into_iter()
+        .find(|(key, _)| key == "default")
+        .and_then(|(_, value)| match value {
+            None => Some(quote!(::std::default::Default::default())),
+            Some(value) => {
+                let path: syn::ExprPath =
+                    syn::parse_str(&progenitor_output::literal_text(&value)?).ok()?;
+                Some(quote!(#path()))
             }
-            Ok(())
-        });
-    }
-    found
+        })
 }
 
 /// `new` with the required fields and a setter per other field.
@@ -179,7 +162,7 @@ fn constructor(s: &syn::ItemStruct) -> TokenStream {
                     ident.clone()
                 };
                 let doc = format!("Sets `{plain}`.");
-                let (value_ty, value) = match facade::option_inner(ty) {
+                let (value_ty, value) = match progenitor_output::option_inner(ty) {
                     Some(inner) => (quote!(#inner), quote!(Some(value))),
                     None => (quote!(#ty), quote!(value)),
                 };

@@ -22,11 +22,11 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Pat, Stmt};
 
-use crate::facade;
+use crate::progenitor_output;
 
 /// Applies both changes to every operation method of the generated client.
 pub fn lean(file: &mut syn::File) {
-    for f in facade::client_methods_mut(file) {
+    for f in progenitor_output::client_methods_mut(file) {
         let integers = integer_arguments(&f.sig);
         drop_api_version(&mut f.block);
         PathIntegers {
@@ -38,8 +38,8 @@ pub fn lean(file: &mut syn::File) {
 
 /// The arguments of an integer type.
 fn integer_arguments(sig: &syn::Signature) -> Vec<String> {
-    facade::named_arguments(sig)
-        .filter(|(_, ty)| facade::is_integer(ty))
+    progenitor_output::named_arguments(sig)
+        .filter(|(_, ty)| progenitor_output::is_integer(ty))
         .map(|(ident, _)| ident.to_string())
         .collect()
 }

@@ -39,6 +39,7 @@ pub mod numbers;
 pub mod output;
 pub mod paginate;
 pub mod pipeline;
+pub mod progenitor_output;
 pub mod prose;
 pub mod providers;
 pub mod readme;

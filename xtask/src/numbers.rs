@@ -13,11 +13,11 @@
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Type};
 
-use crate::facade;
+use crate::progenitor_output;
 
 /// Applies the change to every operation method of the generated client.
 pub fn whole_numbers(file: &mut syn::File) {
-    for f in facade::client_methods_mut(file) {
+    for f in progenitor_output::client_methods_mut(file) {
         let floats = float_arguments(&f.sig);
         if !floats.is_empty() {
             QueryFloats { floats: &floats }.visit_block_mut(&mut f.block);
@@ -27,8 +27,8 @@ pub fn whole_numbers(file: &mut syn::File) {
 
 /// The arguments typed `f64`/`f32`, and whether each is an `Option`.
 fn float_arguments(sig: &syn::Signature) -> Vec<(syn::Ident, bool)> {
-    facade::named_arguments(sig)
-        .filter_map(|(ident, ty)| match facade::option_inner(ty) {
+    progenitor_output::named_arguments(sig)
+        .filter_map(|(ident, ty)| match progenitor_output::option_inner(ty) {
             Some(inner) if is_float(inner) => Some((ident.clone(), true)),
             None if is_float(ty) => Some((ident.clone(), false)),
             _ => None,
@@ -47,24 +47,13 @@ struct QueryFloats<'a> {
 impl VisitMut for QueryFloats<'_> {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         syn::visit_mut::visit_expr_call_mut(self, call);
-        let is_query_param = matches!(call.func.as_ref(), Expr::Path(f)
-            if f.path.segments.len() >= 2
-                && f.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "QueryParam")
-                && f.path.segments.last().is_some_and(|s| s.ident == "new"));
-        if !is_query_param || call.args.len() != 2 {
+        let Some((_, arg)) = progenitor_output::query_param(call) else {
             return;
-        }
+        };
+        let Some((ident, optional)) = self.floats.iter().find(|(ident, _)| *ident == arg) else {
+            return;
+        };
         let Expr::Reference(value) = &mut call.args[1] else {
-            return;
-        };
-        let Expr::Path(arg) = value.expr.as_ref() else {
-            return;
-        };
-        let Some((ident, optional)) = self
-            .floats
-            .iter()
-            .find(|(ident, _)| arg.path.is_ident(ident))
-        else {
             return;
         };
         *value.expr = if *optional {

@@ -12,7 +12,7 @@
 //! the runtime's (`openapi_client_runtime::paginate`), the same for every
 //! provider.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{Fields, Item, Type};
 
@@ -29,14 +29,8 @@ pub struct Types<'g> {
 impl<'g> Types<'g> {
     /// The `types` module of `generated`, if it has one.
     pub fn of(generated: &'g syn::File) -> Self {
-        let items: Vec<&Item> = generated
-            .items
+        let items: Vec<&Item> = crate::progenitor_output::types_module(generated)
             .iter()
-            .filter_map(|item| match item {
-                Item::Mod(m) if m.ident == "types" => m.content.as_ref(),
-                _ => None,
-            })
-            .flat_map(|(_, items)| items)
             .collect();
         let names = items
             .iter()
@@ -114,7 +108,11 @@ impl<'g> Types<'g> {
         fields
             .named
             .iter()
-            .filter(|f| has_serde_word(f, "flatten"))
+            .filter(|f| {
+                crate::progenitor_output::serde_args(f)
+                    .iter()
+                    .any(|(k, _)| k == "flatten")
+            })
             .find_map(|f| {
                 // A flattened `Option<T>` is a nesting this walk does not take.
                 let inner = local_name(&f.ty)?;
@@ -137,10 +135,12 @@ impl<'g> Types<'g> {
             let n = fields.len();
             for (j, ident) in fields.into_iter().enumerate() {
                 // Flattened parents are plain fields; the last one may be optional.
-                let optional = j + 1 == n && crate::facade::option_inner(&ty).is_some();
+                let optional = j + 1 == n && crate::progenitor_output::option_inner(&ty).is_some();
                 steps.push(Step { ident, optional });
             }
-            let inner = crate::facade::option_inner(&ty).cloned().unwrap_or(ty);
+            let inner = crate::progenitor_output::option_inner(&ty)
+                .cloned()
+                .unwrap_or(ty);
             if i + 1 < keys.len() {
                 current = local_name(&inner)?;
             }
@@ -234,7 +234,7 @@ fn matched(
 
     let (first, set, doc) = match pattern {
         Pagination::Page { .. } | Pagination::Offset { .. } => {
-            if !(crate::facade::is_number(parameter) || is_nonzero(parameter)) {
+            if !(crate::progenitor_output::is_number(parameter) || is_nonzero(parameter)) {
                 return None;
             }
             let (variant, start, from) = if matches!(pattern, Pagination::Page { .. }) {
@@ -278,10 +278,12 @@ fn matched(
     // A total this operation's response lacks (or that is no number) is not
     // used: the other rules still end the list.
     let total_expr = match total.and_then(|path| types.resolve(success, path)) {
-        Some((steps, ty)) if crate::facade::is_number(&ty) => match borrowed_chain(&steps) {
-            (chain, true) => quote!(#chain.and_then(runtime::paginate::Number::to_u64)),
-            (value, false) => quote!(runtime::paginate::Number::to_u64(#value)),
-        },
+        Some((steps, ty)) if crate::progenitor_output::is_number(&ty) => {
+            match borrowed_chain(&steps) {
+                (chain, true) => quote!(#chain.and_then(runtime::paginate::Number::to_u64)),
+                (value, false) => quote!(runtime::paginate::Number::to_u64(#value)),
+            }
+        }
         _ => quote!(None),
     };
     let next_expr = match next {
@@ -388,77 +390,30 @@ fn owned_chain(steps: &[Step], newtype: bool) -> TokenStream {
 /// `(wire name, argument)` of each `QueryParam::new("name", &argument)` in
 /// progenitor's method body.
 fn query_parameters(body: &syn::Block) -> Vec<(String, syn::Ident)> {
-    let mut found = Vec::new();
-    collect_query(quote!(#body), &mut found);
-    found
-}
-
-fn collect_query(tokens: TokenStream, found: &mut Vec<(String, syn::Ident)>) {
-    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    for (i, token) in tokens.iter().enumerate() {
-        if let TokenTree::Group(g) = token {
-            // `QueryParam` `:` `:` `new` `( .. )`
-            let after_new = i >= 4
-                && matches!(&tokens[i - 1], TokenTree::Ident(id) if id == "new")
-                && matches!(&tokens[i - 4], TokenTree::Ident(id) if id == "QueryParam");
-            if after_new {
-                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
-                if let [
-                    TokenTree::Literal(name),
-                    TokenTree::Punct(_),
-                    TokenTree::Punct(amp),
-                    TokenTree::Ident(arg),
-                ] = inner.as_slice()
-                    && amp.as_char() == '&'
-                    && let Ok(syn::Lit::Str(name)) = syn::parse_str::<syn::Lit>(&name.to_string())
-                {
-                    found.push((name.value(), arg.clone()));
-                }
-            }
-            collect_query(g.stream(), found);
+    struct Walk(Vec<(String, syn::Ident)>);
+    impl<'ast> syn::visit::Visit<'ast> for Walk {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            self.0.extend(crate::progenitor_output::query_param(call));
+            syn::visit::visit_expr_call(self, call);
         }
     }
+    let mut walk = Walk(Vec::new());
+    syn::visit::Visit::visit_block(&mut walk, body);
+    walk.0
 }
 
 /// The name serde reads a field from: its `rename`, or its own name.
 fn serde_name(field: &syn::Field) -> Option<String> {
-    let mut renamed = None;
-    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let _ = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("rename") {
-                let value: syn::LitStr = meta.value()?.parse()?;
-                renamed = Some(value.value());
-            } else if meta.input.peek(syn::Token![=]) {
-                let _: syn::Expr = meta.value()?.parse()?;
-            }
-            Ok(())
-        });
-    }
+    let renamed = crate::progenitor_output::serde_args(field)
+        .into_iter()
+        .find_map(|(key, value)| (key == "rename").then_some(value).flatten())
+        .and_then(|value| crate::progenitor_output::literal_text(&value));
     renamed.or_else(|| {
         field
             .ident
             .as_ref()
             .map(|i| i.to_string().trim_start_matches("r#").to_string())
     })
-}
-
-fn has_serde_word(field: &syn::Field, word: &str) -> bool {
-    field
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .any(|attr| {
-            let mut found = false;
-            let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident(word) {
-                    found = true;
-                } else if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-            found
-        })
 }
 
 /// The name of a type of the `types` module: `X` or `types::X`.
@@ -482,22 +437,7 @@ fn local_name(ty: &Type) -> Option<String> {
 
 /// `T` of `Vec<T>`.
 fn vec_inner(ty: &Type) -> Option<&Type> {
-    generic_of(ty, "Vec")
-}
-
-fn generic_of<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
-    let Type::Path(p) = ty else { return None };
-    let last = p.path.segments.last()?;
-    if last.ident != name {
-        return None;
-    }
-    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        syn::GenericArgument::Type(t) => Some(t),
-        _ => None,
-    }
+    crate::progenitor_output::generic_arg(ty, "Vec")
 }
 
 /// `NonZeroU64` and its kin, which typify uses for integers with a minimum of 1.
@@ -586,7 +526,7 @@ mod tests {
         let (steps, ty) = types.resolve(&start, "result_info.total_pages").unwrap();
         let names: Vec<String> = steps.iter().map(|s| s.ident.to_string()).collect();
         assert_eq!(names, ["subtype_0", "result_info", "total_pages"]);
-        assert!(crate::facade::is_number(&ty));
+        assert!(crate::progenitor_output::is_number(&ty));
         let chain = borrowed_chain(&steps).0.to_string();
         assert_eq!(
             chain,

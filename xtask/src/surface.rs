@@ -45,25 +45,28 @@ impl Surface {
         Surface::of_files(&output.files)
     }
 
-    /// The public items of a crate's files (`generated.rs` and `api.rs`; the
-    /// others are not read), rendered or as committed.
+    /// Whether [`Surface::of_files`] reads a crate's file: `generated.rs` and
+    /// `api.rs` hold its public items, the others none.
+    pub fn reads(path: &str) -> bool {
+        path.ends_with("/src/generated.rs") || path.ends_with("/src/api.rs")
+    }
+
+    /// The public items of a crate's files (those it [`reads`](Self::reads)),
+    /// rendered or as committed.
     pub fn of_files(files: &[Rendered]) -> Surface {
         let mut items = BTreeMap::new();
-        for file in files {
+        for file in files.iter().filter(|f| Surface::reads(&f.path)) {
             let Ok(mut parsed) = syn::parse_file(&file.contents) else {
                 continue;
             };
             strip_docs(&mut parsed);
             if file.path.ends_with("/src/generated.rs") {
-                for item in &parsed.items {
-                    if let Item::Mod(m) = item
-                        && m.ident == "types"
-                        && let Some((_, content)) = &m.content
-                    {
-                        collect(content, "types", &mut items);
-                    }
-                }
-            } else if file.path.ends_with("/src/api.rs") {
+                collect(
+                    crate::progenitor_output::types_module(&parsed),
+                    "types",
+                    &mut items,
+                );
+            } else {
                 collect(&parsed.items, "", &mut items);
                 for item in &parsed.items {
                     if let Item::Mod(m) = item
