@@ -37,12 +37,14 @@ mod retry;
 pub mod rewire;
 mod trace;
 mod transport;
+mod unknown;
 
 use std::time::Duration;
 
 pub use config::{ClientBuilder, ConfigError};
 pub use error::{ApiError, ApiMessage, Error, InvalidResponse, check_path_segment, finish};
 pub use transport::Runtime;
+pub use unknown::UnknownValue;
 
 /// What every client crate re-exports (`pub use openapi_client_runtime::exports::*`
 /// in its generated `client.rs`), so that `gcore_iam::Error` and
@@ -55,6 +57,7 @@ pub mod exports {
         ApiError, ApiMessage, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INITIAL_BACKOFF,
         DEFAULT_MAX_BACKOFF, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
         Error, InvalidResponse, MAX_ERROR_BODY, MAX_REDIRECTS, MAX_RETRY_AFTER, MAX_SUCCESS_BODY,
+        UnknownValue,
     };
 }
 

@@ -301,6 +301,83 @@ fn an_added_response_enum_value_leaves_downstream_code_compiling() {
     assert!(code.contains("Expired"), "{code}");
 }
 
+/// What a client generated before the vendor's change receives: an enum value
+/// and a `oneOf` branch it was not generated with. The call succeeds, and the
+/// new value and branch arrive in the enums' `Unknown` variants, as sent;
+/// declared values still decode to their variants, and `FromStr` (how callers
+/// make values for requests) still takes only declared ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_generated_before_the_vendor_adds_a_value_decodes_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
+    copy_dir(&repo(), &root);
+    let spec = root.join("specs/cloudflare-accounts.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let anchor = "    TokenDeleteResponse:\n";
+    let fields = "        status:\n          type: string\n          enum:\n            - active\n            - disabled\n\
+                  \x20       source:\n          oneOf:\n            - $ref: '#/components/schemas/BucketSource'\n            - $ref: '#/components/schemas/UrlSource'\n\
+                  \x20   BucketSource:\n      type: object\n      required: [bucket]\n      properties:\n        bucket:\n          type: string\n\
+                  \x20   UrlSource:\n      type: object\n      required: [url]\n      properties:\n        url:\n          type: string\n";
+    std::fs::write(
+        &spec,
+        text.replacen(anchor, &format!("{fields}{anchor}"), 1),
+    )
+    .unwrap();
+    xtask::pipeline::generate(&root, &["cloudflare-accounts".into()]).unwrap();
+
+    let result = |status: &str, source: serde_json::Value| {
+        Reply::json(
+            200,
+            &serde_json::json!({
+                "success": true, "errors": [], "messages": [],
+                "result": {"id": "ed17574386854bf78a67040be0a770b0", "status": status, "source": source}
+            }),
+        )
+    };
+    let server = TestServer::with_replies(vec![
+        result("active", serde_json::json!({"bucket": "b"})),
+        result(
+            "expired",
+            serde_json::json!({"account": 7, "container": "c"}),
+        ),
+    ])
+    .await;
+    let env = [
+        ("CLOUDFLARE_API_TOKEN", "t".to_string()),
+        ("CLOUDFLARE_BASE_URL", server.url("/client/v4")),
+    ];
+    let example = r#"use cloudflare_accounts::types::{TokenDeleteResultSource, TokenDeleteResultStatus};
+
+#[tokio::main]
+async fn main() {
+    let client = cloudflare_accounts::Client::builder().env().max_retries(0).build().unwrap();
+    let account = "023e105f4ecef8ad9ca31a8372d0c353".parse().unwrap();
+    let token = "ed17574386854bf78a67040be0a770b0".parse().unwrap();
+    for _ in 0..2 {
+        let deleted = client.account_api_tokens_delete_token(&account, &token).await.unwrap();
+        match deleted.result.status {
+            Some(TokenDeleteResultStatus::Unknown(value)) => println!("new status {value}"),
+            Some(status) => println!("status {status}"),
+            None => println!("no status"),
+        }
+        match deleted.result.source {
+            Some(TokenDeleteResultSource::Unknown(value)) => println!("new source {}", value.as_json()),
+            Some(TokenDeleteResultSource::BucketSource(s)) => println!("bucket {}", s.bucket),
+            Some(_) => println!("other source"),
+            None => println!("no source"),
+        }
+    }
+    println!("parse expired: {}", "expired".parse::<TokenDeleteResultStatus>().is_ok());
+}
+"#;
+    let stdout = run_example_async(&repo(), &root, "cloudflare-accounts", example, &env).await;
+    assert_eq!(
+        stdout,
+        "status active\nbucket b\nnew status expired\nnew source {\"account\":7,\"container\":\"c\"}\nparse expired: false\n"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
 /// The vendor adds an optional field to a request body: code that builds the
 /// body with `new` and setters compiles unchanged, and new code sets the field.
 #[test]

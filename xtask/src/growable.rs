@@ -13,6 +13,15 @@
 //!   is no longer possible outside the crate. A new optional field is then a
 //!   new setter; a new required field changes `new`, as it should.
 //!
+//! - an enum reachable from a response (a string enum, or a `oneOf`/`anyOf`
+//!   union) ends in `Unknown(openapi_client_runtime::UnknownValue)`, tried
+//!   after every declared variant (`#[serde(untagged)]`): a value or branch the
+//!   vendor adds later decodes there, in clients already deployed, instead of
+//!   failing the call. Its `Display` shows the raw value; `FromStr` still takes
+//!   only declared values, and a caller cannot make an `UnknownValue`, so
+//!   requests carry declared values. Such an enum is no longer `Copy`.
+//!   Enums only requests use stay closed: nothing decodes them.
+//!
 //! Response types are still built by deserializing, which is also how the
 //! `mock` feature's users make them (`serde_json::from_value`). Tuple structs
 //! (typify's newtypes) keep their shape: they wrap one value and do not grow.
@@ -25,13 +34,31 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::progenitor_output;
 
-/// Applies both changes to the `types` module of `generated`.
+/// Applies these changes to the `types` module of `generated`.
 pub fn growable(generated: &mut syn::File) {
-    let inputs = input_types(generated);
+    let mentions = mentions(generated);
+    let methods: Vec<syn::Signature> = progenitor_output::client_methods(generated)
+        .map(|f| f.sig.clone())
+        .collect();
+    let inputs = reach(
+        &mentions,
+        methods
+            .iter()
+            .flat_map(progenitor_output::named_arguments)
+            .flat_map(|(_, ty)| idents(quote!(#ty))),
+    );
+    let outputs = reach(
+        &mentions,
+        methods.iter().flat_map(|sig| {
+            let output = &sig.output;
+            idents(quote!(#output))
+        }),
+    );
     let Some(items) = progenitor_output::types_module_mut(generated) else {
         return;
     };
     let mut constructors = Vec::new();
+    let mut opened = BTreeMap::new();
     for item in items.iter_mut() {
         match item {
             Item::Struct(s) if matches!(s.fields, Fields::Named(_)) => {
@@ -40,8 +67,24 @@ pub fn growable(generated: &mut syn::File) {
                     constructors.push(constructor(s));
                 }
             }
-            Item::Enum(e) => mark(&mut e.attrs),
+            Item::Enum(e) => {
+                mark(&mut e.attrs);
+                if outputs.contains(&e.ident.to_string()) {
+                    opened.insert(e.ident.to_string(), open(e));
+                }
+            }
             _ => {}
+        }
+    }
+    for item in items.iter_mut() {
+        if let Item::Impl(block) = item
+            && let syn::Type::Path(ty) = &*block.self_ty
+            && let Some(variant) = ty
+                .path
+                .get_ident()
+                .and_then(|name| opened.get(&name.to_string()))
+        {
+            display_unknown(block, variant);
         }
     }
     items.extend(
@@ -57,9 +100,89 @@ fn mark(attrs: &mut Vec<syn::Attribute>) {
     }
 }
 
-/// The types of `types` that callers build: named in an operation method's
-/// arguments, and whatever those contain.
-fn input_types(generated: &syn::File) -> BTreeSet<String> {
+/// Adds the catch-all variant to the response enum `e` and returns its name:
+/// `Unknown`, unless the vendor's values already took it.
+fn open(e: &mut syn::ItemEnum) -> syn::Ident {
+    let taken: BTreeSet<String> = e.variants.iter().map(|v| v.ident.to_string()).collect();
+    let name = ["Unknown", "UnknownValue"]
+        .into_iter()
+        .map(String::from)
+        .chain((2..).map(|n| format!("Unknown{n}")))
+        .find(|name| !taken.contains(name))
+        .map(|name| format_ident!("{name}"))
+        .expect("an unbounded list has a free name");
+    // Serde tries untagged variants last; in an enum that is untagged as a
+    // whole, the last variant is tried last anyway.
+    let untagged = e.attrs.iter().any(|a| {
+        let mut found = false;
+        if a.path().is_ident("serde") {
+            // Other keys (`rename = "…"`) carry values, skipped unread.
+            let _ = a.parse_nested_meta(|meta| {
+                found |= meta.path.is_ident("untagged");
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>()?;
+                }
+                Ok(())
+            });
+        }
+        found
+    });
+    let attr = (!untagged).then(|| quote!(#[serde(untagged)]));
+    e.variants.push(syn::parse_quote! {
+        /// A value this version of the client does not know: the vendor added
+        /// it after the client was generated. Holds the value as sent.
+        #attr
+        #name(::openapi_client_runtime::UnknownValue)
+    });
+    // A `String` inside: the variant cannot be `Copy`.
+    for attr in &mut e.attrs {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        if let Ok(paths) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) {
+            let kept = paths.into_iter().filter(|p| !p.is_ident("Copy"));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    name
+}
+
+/// typify's `Display` of an enum matches every variant: give the catch-all
+/// its arm, showing the raw value.
+fn display_unknown(block: &mut syn::ItemImpl, variant: &syn::Ident) {
+    let is_display = block
+        .trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .is_some_and(|s| s.ident == "Display");
+    if !is_display {
+        return;
+    }
+    for item in &mut block.items {
+        let syn::ImplItem::Fn(f) = item else {
+            continue;
+        };
+        for stmt in &mut f.block.stmts {
+            let syn::Stmt::Expr(syn::Expr::Match(m), _) = stmt else {
+                continue;
+            };
+            // `match *self` binds by value unless told; `match self` binds by
+            // reference already, and edition 2024 refuses a `ref` there.
+            let arm: syn::Arm = if matches!(&*m.expr, syn::Expr::Unary(_)) {
+                syn::parse_quote!(Self::#variant(ref value) => ::std::fmt::Display::fmt(value, f),)
+            } else {
+                syn::parse_quote!(Self::#variant(value) => ::std::fmt::Display::fmt(value, f),)
+            };
+            m.arms.push(arm);
+        }
+    }
+}
+
+/// Each type's name in `types` → the local names its fields, variants or
+/// alias mention.
+fn mentions(generated: &syn::File) -> BTreeMap<String, BTreeSet<String>> {
     let items = progenitor_output::types_module(generated);
     // Each type's name → the local names its fields, variants or alias mention.
     let mut mentions: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -81,11 +204,18 @@ fn input_types(generated: &syn::File) -> BTreeSet<String> {
         };
         mentions.insert(name, idents(tokens));
     }
+    mentions
+}
+
+/// The types of `types` that `roots` name, and whatever those contain: from
+/// the methods' arguments, the types callers build; from their results, the
+/// types responses decode into.
+fn reach(
+    mentions: &BTreeMap<String, BTreeSet<String>>,
+    roots: impl IntoIterator<Item = String>,
+) -> BTreeSet<String> {
     let mut reached = BTreeSet::new();
-    let mut queue: Vec<String> = progenitor_output::client_methods(generated)
-        .flat_map(|f| progenitor_output::named_arguments(&f.sig))
-        .flat_map(|(_, ty)| idents(quote!(#ty)))
-        .collect();
+    let mut queue: Vec<String> = roots.into_iter().collect();
     while let Some(name) = queue.pop() {
         let Some(mentioned) = mentions.get(&name) else {
             continue;
@@ -243,5 +373,87 @@ mod tests {
         );
         // A response type is read, not built: no constructor.
         assert!(!text.contains("implThing"), "{text}");
+    }
+
+    #[test]
+    fn response_enums_gain_a_catch_all_and_request_enums_stay_closed() {
+        let mut file: syn::File = syn::parse_quote! {
+            pub mod types {
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Copy, Debug)]
+                pub enum Status { #[serde(rename = "active")] Active, #[serde(rename = "unknown")] Unknown }
+                impl ::std::fmt::Display for Status {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        match *self {
+                            Self::Active => f.write_str("active"),
+                            Self::Unknown => f.write_str("unknown"),
+                        }
+                    }
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[serde(untagged)]
+                pub enum Source { S3(S3), Url(::std::string::String) }
+                impl ::std::fmt::Display for Source {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        match self {
+                            Self::S3(x) => x.fmt(f),
+                            Self::Url(x) => x.fmt(f),
+                        }
+                    }
+                }
+                #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+                #[serde(tag = "kind", rename = "untagged")]
+                pub enum Event { #[serde(rename = "a")] A { id: i64 } }
+                pub struct Thing { pub status: Status, pub sources: Vec<Source>, pub event: Event }
+                #[derive(Clone, Copy)]
+                pub enum Order { Asc, Desc }
+            }
+            impl Client {
+                pub async fn get<'a>(&'a self, order: Order) -> Result<ResponseValue<types::Thing>, Error<()>> {
+                    todo!()
+                }
+            }
+        };
+        growable(&mut file);
+        let text: String = prettyplease::unparse(&file)
+            .split_whitespace()
+            .collect::<String>();
+        // The vendor's own `unknown` value keeps its name; the catch-all takes
+        // the next free one, and its `Display` arm binds by `ref` under `*self`.
+        assert!(
+            text.contains(
+                "#[serde(untagged)]UnknownValue(::openapi_client_runtime::UnknownValue),}"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Self::UnknownValue(refvalue)=>::std::fmt::Display::fmt(value,f),"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#[derive(::serde::Deserialize,::serde::Serialize,Clone,Debug)]#[non_exhaustive]pubenumStatus"),
+            "{text}"
+        );
+        // Untagged as a whole: the last variant needs no attribute of its own.
+        assert!(text.contains("Url(::std::string::String),///"), "{text}");
+        assert!(
+            text.contains("Unknown(::openapi_client_runtime::UnknownValue),}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Self::Unknown(value)=>::std::fmt::Display::fmt(value,f),"),
+            "{text}"
+        );
+        // A `rename` that merely says "untagged" does not make an enum untagged.
+        assert!(text.contains("A{id:i64},///"), "{text}");
+        assert_eq!(
+            text.matches("#[serde(untagged)]Unknown(").count(),
+            1,
+            "{text}"
+        );
+        // Only a request names `Order`: nothing decodes it, it stays closed.
+        assert!(
+            text.contains("#[derive(Clone,Copy)]#[non_exhaustive]pubenumOrder{Asc,Desc,}"),
+            "{text}"
+        );
     }
 }

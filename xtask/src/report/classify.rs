@@ -25,6 +25,9 @@ impl Schemas {
         if depth > MAX_DEPTH || is_ref(old) || is_ref(new) {
             return;
         }
+        if self.compare_union(old, new, label, sink) {
+            return;
+        }
         let (to, tn) = (type_of(Some(old)), type_of(Some(new)));
         if to != tn {
             sink.push(
@@ -106,6 +109,54 @@ impl Schemas {
         self.compare_properties(old, new, label, depth, sink);
     }
 
+    /// A `oneOf`/`anyOf` that only gains branches becomes an enum that only
+    /// gains variants: compatible, when the old variants keep their names.
+    /// typify names a `$ref` branch after its schema and an inline one after
+    /// its position, so the old branches must all be `$ref`s (then any new
+    /// order keeps the names), or the new ones must come after them. Whether
+    /// it said something.
+    fn compare_union(&self, old: &Value, new: &Value, label: &str, sink: &mut Sink) -> bool {
+        for key in ["oneOf", "anyOf"] {
+            let (Some(Value::Array(a)), Some(Value::Array(b))) = (old.get(key), new.get(key))
+            else {
+                continue;
+            };
+            let kept = if a.iter().all(is_ref) {
+                a.iter().all(|x| b.contains(x))
+            } else {
+                b.starts_with(a)
+            };
+            if !kept || b.len() <= a.len() {
+                return false;
+            }
+            let added: Vec<String> = b
+                .iter()
+                .filter(|x| !a.contains(x))
+                .map(|x| type_at(x, 0))
+                .collect();
+            let why = if self.dir.output {
+                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm, and \
+                 clients generated before decode the new branch into its `Unknown` variant"
+            } else {
+                "the caller only builds this type, and every variant it builds is still there"
+            };
+            sink.push(
+                Impact::Compatible,
+                Kind::UnionBranchesAdded,
+                format!(
+                    "{label}: {key} gains {}: {why}",
+                    added
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return true;
+        }
+        false
+    }
+
     pub(super) fn compare_enum(&self, old: &Value, new: &Value, label: &str, sink: &mut Sink) {
         let values = |s: &Value| -> Option<BTreeSet<String>> {
             s.get("enum")
@@ -119,7 +170,8 @@ impl Schemas {
         let removed: Vec<&String> = a.difference(&b).collect();
         if !added.is_empty() {
             let why = if self.dir.output {
-                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm"
+                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm, and \
+                 clients generated before decode the new value into its `Unknown` variant"
             } else {
                 "the caller only builds this type"
             };

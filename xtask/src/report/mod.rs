@@ -32,8 +32,10 @@
 //!   growable step), and types the caller *builds* (parameters, request bodies)
 //!   are made with `new(required fields)` and setters. So a new optional field
 //!   is compatible in either direction, a new required field breaks builders
-//!   (`new` gains an argument) but not readers, and a new enum value is
-//!   compatible (`match`es need a wildcard arm already). A schema no operation
+//!   (`new` gains an argument) but not readers, and a new enum value, or a new
+//!   `oneOf`/`anyOf` branch that leaves the old variants' names alone, is
+//!   compatible (`match`es need a wildcard arm already, and a response enum's
+//!   `Unknown` variant takes the new value in clients generated before). A schema no operation
 //!   reaches is treated as both, to be safe.
 //! - Anything that changes a Rust type is breaking in either direction: a type
 //!   change, an integer format change (`int64` → `int32` narrows `i64` to `i32`;
@@ -162,6 +164,7 @@ pub enum Kind {
     RequiredChanged,
     EnumValuesAdded,
     EnumValuesRemoved,
+    UnionBranchesAdded,
     NullableChanged,
     ValidationChanged,
     BaseUrlChanged,
