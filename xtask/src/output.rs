@@ -89,17 +89,13 @@ pub fn write_all_with(
                 .context("generated file has no parent directory")?;
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            let temp = dir.join(format!(
-                ".{}.xtask-tmp",
-                target
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("generated")
-            ));
+            let name = target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("generated");
+            let (temp, mut out) = create_temp(dir, name)?;
             // Registered before writing so a failed write is cleaned up too.
             staged.push((temp.clone(), target, &file.path));
-            let mut out = std::fs::File::create(&temp)
-                .with_context(|| format!("cannot create {}", temp.display()))?;
             out.write_all(file.contents.as_bytes())
                 .and_then(|()| out.sync_all())
                 .with_context(|| format!("cannot write {}", temp.display()))?;
@@ -118,6 +114,48 @@ pub fn write_all_with(
         written.push(shown.to_string());
     }
     Ok(written)
+}
+
+/// What every temporary file name ends with (`.gitignore` lists it).
+pub const TEMP_SUFFIX: &str = ".xtask-tmp";
+
+/// Creates a new, empty temporary file in `dir` for a target named `name`.
+///
+/// The name holds the process id, a per-process counter and a random number,
+/// and the file is created with `create_new`: two runs at once (two
+/// `generate`s, or two threads of one) never write into each other's
+/// temporary, which a fixed name made them do. The temporary stays in the
+/// target's directory, so that the rename is atomic.
+fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, std::fs::File)> {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut attempts = 0;
+    loop {
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        // `RandomState` is seeded randomly per process: no crate needed.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(count);
+        let random = hasher.finish();
+        let temp = dir.join(format!(
+            ".{name}.{}-{count}-{random:016x}{TEMP_SUFFIX}",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            // Another process with a recycled pid and the same draw: try again.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 16 => {
+                attempts += 1;
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create {}", temp.display()));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +216,64 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    /// Two runs that write the same files at once: each stages its own
+    /// temporaries, so both succeed, each target holds one run's contents
+    /// whole, and no temporary is left behind. Both runs stage `x.rs` before
+    /// either renames anything (the barrier before `y.rs`), which is where a
+    /// shared temporary name made one run's rename fail.
+    #[test]
+    fn concurrent_runs_do_not_share_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        let run = |tag: &str| {
+            let files = [
+                file("src/x.rs", &format!("x from {tag}\n")),
+                file("src/y.rs", &format!("y from {tag}\n")),
+            ];
+            write_all_with(dir.path(), &files, &mut |path| {
+                if path == "src/y.rs" {
+                    barrier.wait();
+                }
+                Ok(())
+            })
+        };
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| run("a"));
+            let b = s.spawn(|| run("b"));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+        for name in ["x", "y"] {
+            let text = std::fs::read_to_string(dir.path().join(format!("src/{name}.rs"))).unwrap();
+            assert!(
+                text == format!("{name} from a\n") || text == format!("{name} from b\n"),
+                "{text:?}"
+            );
+        }
+        let mut names: Vec<_> = std::fs::read_dir(dir.path().join("src"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["x.rs", "y.rs"]);
+    }
+
+    /// A temporary that a killed run leaves behind is not something to commit.
+    #[test]
+    fn temporaries_are_git_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (temp, _) = create_temp(dir.path(), "client.rs").unwrap();
+        let name = temp.file_name().unwrap().to_str().unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let status = std::process::Command::new("git")
+            .args(["check-ignore", "--quiet", "--no-index"])
+            .arg(format!("gcore-iam/src/{name}"))
+            .current_dir(root)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name} is not git-ignored");
     }
 
     #[test]
