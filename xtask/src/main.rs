@@ -41,7 +41,8 @@ commands:
         (--skip: a document's file name or stem; --max-operations: skip the
         documents with more operations; --timeout: stop generating a document
         after SECS, default 120; --scratch DIR: put the scratch workspace there
-        instead of <target>/corpus)
+        instead of <target>/corpus: a new or empty folder, or one an earlier
+        run made, which is wiped first; any other folder is refused)
   bench [vendor | client]
         run every benchmark (generation, drift check, slicing, compile time,
         downstream cost, client overhead); print the table and write

@@ -120,3 +120,66 @@ fn unknown_skip_name_is_an_error_before_anything_runs() {
     );
     assert!(!scratch.path().join("never").exists());
 }
+
+/// `cargo xtask corpus` wipes its scratch folder, so it takes only one it
+/// made (or a new or empty one): a folder of someone else's is refused, and
+/// its files are still there.
+#[test]
+fn a_scratch_folder_the_corpus_did_not_make_is_refused_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "mine").unwrap();
+    let out = corpus(&mine, &["--skip", "pets"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("was not made by `cargo xtask corpus`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(mine.join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    // A folder the corpus made carries its marker, and is wiped on the next run.
+    let made = dir.path().join("made");
+    let first = corpus(&made, &["--skip", "pets"]);
+    assert!(
+        text(&first.stdout).contains("| dangling.json |"),
+        "{}",
+        text(&first.stderr)
+    );
+    assert!(made.join(".xtask-corpus-scratch").is_file());
+    std::fs::write(made.join("left-over.txt"), "").unwrap();
+    let second = corpus(&made, &["--skip", "pets"]);
+    assert!(
+        text(&second.stdout).contains("| dangling.json |"),
+        "{}",
+        text(&second.stderr)
+    );
+    assert!(!made.join("left-over.txt").exists());
+    assert!(made.join(".xtask-corpus-scratch").is_file());
+}
+
+/// A scratch folder that holds the input documents is refused even when the
+/// corpus made it: wiping it would delete them.
+#[test]
+fn a_scratch_folder_holding_the_inputs_is_refused() {
+    let made = tempfile::tempdir().unwrap();
+    std::fs::write(made.path().join(".xtask-corpus-scratch"), "").unwrap();
+    let docs = made.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    std::fs::copy(fixtures().join("dangling.json"), docs.join("dangling.json")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("corpus")
+        .arg(&docs)
+        .arg("--scratch")
+        .arg(made.path())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("holds the input documents"), "{stderr}");
+    assert!(docs.join("dangling.json").is_file());
+}

@@ -3,7 +3,7 @@
 //!
 //! Every OpenAPI document in DIR (default [`DEFAULT_DIR`]) becomes a provider
 //! of a scratch workspace under the target directory (`target/corpus/`, wiped
-//! first): its root manifest carries the real workspace's shared package
+//! first if an earlier run made it, see [`check_scratch`]): its root manifest carries the real workspace's shared package
 //! fields, dependencies, lints and profiles, and a copy of `Cargo.lock`, so the
 //! clients resolve to the same versions and reuse the dependencies already
 //! compiled in the shared target directory. Each document is generated with
@@ -53,7 +53,8 @@ pub use child::{
     generate_in_child, generate_one,
 };
 pub use scratch::{
-    create_scratch, documents, provider_name, registry, scratch_manifest, target_dir,
+    SCRATCH_MARKER, Scratch, check_scratch, create_scratch, documents, provider_name, registry,
+    scratch_manifest, target_dir,
 };
 use table::*;
 pub use table::{Outcome, Row, openapi_version, table};
@@ -80,7 +81,8 @@ pub struct Options {
     pub skip: Vec<String>,
     /// Documents with more operations than this are not tried (reported as skipped).
     pub max_operations: Option<usize>,
-    /// Where the scratch workspace goes (default: `<target>/corpus`); wiped first.
+    /// Where the scratch workspace goes (default: `<target>/corpus`): a new or
+    /// empty folder, or one an earlier run made, which is wiped first.
     pub scratch: Option<PathBuf>,
     /// Limit on generating one document (default [`GENERATION_TIMEOUT`]).
     pub timeout: Option<Duration>,

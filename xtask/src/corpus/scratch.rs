@@ -173,12 +173,90 @@ pub fn scratch_manifest(real: &str, root: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// Lays out the scratch workspace at `scratch` (wiped first) for `docs`.
+/// The file that marks a folder as a scratch workspace `cargo xtask corpus`
+/// made, and so may wipe: written first whenever it creates one.
+pub const SCRATCH_MARKER: &str = ".xtask-corpus-scratch";
+
+/// What the marker file says to someone who finds it.
+const MARKER_TEXT: &str = "This folder is a scratch workspace made by `cargo xtask corpus`; \
+     the next run with it as --scratch deletes and re-creates it.\n";
+
+/// What may become of the folder at `scratch` (an absolute path), or why it
+/// may not be used: a run wipes its scratch folder, so that must delete
+/// nothing the tool did not make.
+///
+/// A missing or empty folder is used as it is; one holding the marker file
+/// is wiped; any other is refused. A folder that holds one of the input
+/// documents `docs` or the workspace `root` is refused even with the marker:
+/// a marker copied or moved there does not make those the tool's.
+pub fn check_scratch(scratch: &Path, docs: &[Document], root: &Path) -> Result<Scratch> {
+    let shown = scratch.display();
+    let meta = match std::fs::symlink_metadata(scratch) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scratch::Missing),
+        Err(e) => return Err(e).with_context(|| format!("--scratch {shown}: cannot read it")),
+    };
+    if !meta.is_dir() {
+        bail!(
+            "--scratch {shown}: not a folder (a file or a symbolic link); name a new folder, \
+             or the real path of one `cargo xtask corpus` made"
+        );
+    }
+    let canonical = |path: &Path| {
+        std::fs::canonicalize(path).with_context(|| format!("cannot resolve {}", path.display()))
+    };
+    let here = canonical(scratch)?;
+    let inputs = docs
+        .iter()
+        .map(|d| ("the input documents", d.path.as_path()));
+    for (what, path) in inputs.chain([("the workspace", root)]) {
+        let path = canonical(path)?;
+        if path.starts_with(&here) {
+            bail!(
+                "--scratch {shown}: it holds {what} ({}), and a corpus run wipes its scratch \
+                 folder first; name a folder outside them (the default is <target>/corpus)",
+                path.display()
+            );
+        }
+    }
+    if scratch.join(SCRATCH_MARKER).is_file() {
+        return Ok(Scratch::Made);
+    }
+    let mut entries =
+        std::fs::read_dir(scratch).with_context(|| format!("--scratch {shown}: cannot list it"))?;
+    if entries.next().is_none() {
+        return Ok(Scratch::Empty);
+    }
+    bail!(
+        "--scratch {shown}: the folder exists and was not made by `cargo xtask corpus` (it has \
+         no {SCRATCH_MARKER}); a corpus run wipes its scratch folder, so it takes only a new or \
+         empty folder, or one it made. Name another, or delete this one yourself"
+    )
+}
+
+/// What [`check_scratch`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scratch {
+    /// Nothing there yet.
+    Missing,
+    /// An empty folder: nothing in it to lose.
+    Empty,
+    /// A scratch workspace of an earlier run (it has the marker): wiped.
+    Made,
+}
+
+/// Lays out the scratch workspace at `scratch` for `docs`. An earlier
+/// scratch workspace there is wiped first; any other folder is refused
+/// ([`check_scratch`]).
 pub fn create_scratch(root: &Path, scratch: &Path, docs: &[Document]) -> Result<()> {
-    if scratch.exists() {
+    if check_scratch(scratch, docs, root)? == Scratch::Made {
         std::fs::remove_dir_all(scratch)
             .with_context(|| format!("cannot wipe {}", scratch.display()))?;
     }
+    std::fs::create_dir_all(scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
+    // First, so that even a run stopped right here leaves a folder it may wipe.
+    write(&scratch.join(SCRATCH_MARKER), MARKER_TEXT)?;
     let specs = scratch.join("specs");
     std::fs::create_dir_all(&specs)
         .with_context(|| format!("cannot create {}", specs.display()))?;
@@ -199,4 +277,84 @@ pub fn create_scratch(root: &Path, scratch: &Path, docs: &[Document]) -> Result<
 
 pub(super) fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A document `a.yaml` in `dir`, which is created.
+    fn doc(dir: &Path) -> Document {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join("a.yaml");
+        std::fs::write(&path, "openapi: 3.0.3\n").unwrap();
+        Document {
+            file: "a.yaml".into(),
+            path,
+            name: provider_name("a"),
+        }
+    }
+
+    fn marked(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(SCRATCH_MARKER), MARKER_TEXT).unwrap();
+    }
+
+    #[test]
+    fn only_a_new_an_empty_or_a_marked_folder_is_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        let docs = [doc(&tmp.path().join("input"))];
+        let check = |scratch: &Path| check_scratch(scratch, &docs, &root);
+
+        assert_eq!(check(&tmp.path().join("new")).unwrap(), Scratch::Missing);
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        assert_eq!(check(&empty).unwrap(), Scratch::Empty);
+        let made = tmp.path().join("made");
+        marked(&made);
+        std::fs::write(made.join("Cargo.toml"), "").unwrap();
+        assert_eq!(check(&made).unwrap(), Scratch::Made);
+
+        let other = tmp.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("notes.txt"), "").unwrap();
+        let err = check(&other).unwrap_err().to_string();
+        assert!(
+            err.contains("was not made by `cargo xtask corpus`"),
+            "{err}"
+        );
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = check(&file).unwrap_err().to_string();
+        assert!(err.contains("not a folder"), "{err}");
+    }
+
+    /// `--scratch .` in the checkout, `corpus d --scratch d`, or a parent of
+    /// either: refused even with a marker in it.
+    #[test]
+    fn a_folder_holding_the_inputs_or_the_workspace_is_refused_even_when_marked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let input = root.join("specs/corpus");
+        let docs = [doc(&input)];
+        for scratch in [&input, &root, tmp.path()] {
+            marked(scratch);
+            let err = check_scratch(scratch, &docs, &root)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("it holds the input documents"), "{err}");
+        }
+        let elsewhere = [doc(&tmp.path().join("docs"))];
+        let err = check_scratch(&root, &elsewhere, &root)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("it holds the workspace"), "{err}");
+        // Spelled another way, it is still the same folder.
+        let err = check_scratch(&root.join("specs/.."), &elsewhere, &root)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("it holds the workspace"), "{err}");
+    }
 }
