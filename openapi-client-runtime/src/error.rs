@@ -183,22 +183,6 @@ impl std::error::Error for Error {
     }
 }
 
-/// Rejects a path parameter that would change the request's target.
-///
-/// Values are percent-encoded, but an empty value or `.`/`..` is a path segment
-/// of its own that URL normalisation collapses; the vendors' SDKs refuse them too.
-pub fn check_path_segment(name: &'static str, value: &str) -> Result<(), Error> {
-    let reason = match value {
-        "" => "must not be empty",
-        "." | ".." => "must not be `.` or `..`",
-        _ => return Ok(()),
-    };
-    Err(Error::InvalidArgument {
-        name,
-        reason: reason.into(),
-    })
-}
-
 /// Turns a generated method's result into the client's result: the value, or
 /// the [`Error`] that classifies the failure.
 ///

@@ -33,6 +33,7 @@ pub struct ReadmeDoctests;
 mod config;
 mod error;
 pub mod paginate;
+mod path;
 mod retry;
 pub mod rewire;
 mod trace;
@@ -42,7 +43,8 @@ mod unknown;
 use std::time::Duration;
 
 pub use config::{ClientBuilder, ConfigError};
-pub use error::{ApiError, ApiMessage, Error, InvalidResponse, check_path_segment, finish};
+pub use error::{ApiError, ApiMessage, Error, InvalidResponse, finish};
+pub use path::{check_path_segment, encode_path};
 pub use transport::Runtime;
 pub use unknown::UnknownValue;
 

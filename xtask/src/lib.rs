@@ -3,7 +3,7 @@
 //! `cargo xtask generate` and `cargo xtask check` run one pipeline, a module per step:
 //!
 //! [`load`] → [`normalize`] → [`customize`] → [`generate`] (progenitor) → [`dedupe`] →
-//! [`lean`] → [`facade`] → [`format`](mod@format) →
+//! [`paths`] → [`lean`] → [`facade`] → [`format`](mod@format) →
 //! [`output`] (write or compare), driven by [`pipeline`] from the provider
 //! registry read by [`providers`]. A provider that lists `operations` has its
 //! spec cut down to them by [`slice`](mod@slice) right after loading; `cargo xtask slice`
@@ -38,6 +38,7 @@ pub mod normalize;
 pub mod numbers;
 pub mod output;
 pub mod paginate;
+pub mod paths;
 pub mod pipeline;
 pub mod progenitor_output;
 pub mod prose;

@@ -22,7 +22,7 @@ use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
     customize, facade, generate, growable, lean, load, lower, manifest, mock, normalize, numbers,
-    readme, salvage, scaffold, slice,
+    paths, readme, salvage, scaffold, slice,
 };
 
 /// What rendering one provider produced.
@@ -315,6 +315,7 @@ fn render_client(
     let tokens = timed("client: progenitor", || generate::generate(doc, shown))?;
     let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
+    paths::through_runtime(&mut generated);
     timed("client: lean", || lean::lean(&mut generated));
     timed("client: growable", || growable::growable(&mut generated));
     timed("client: docs", || format::fill_missing_docs(&mut generated));
