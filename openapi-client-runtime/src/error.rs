@@ -197,11 +197,11 @@ pub async fn finish<T, E>(
         Ok(value) => Ok(value.into_inner()),
         Err(Raw::UnexpectedResponse(response)) => Err(from_response(response).await),
         Err(Raw::CommunicationError(e)) => Err(transport(e)),
-        Err(Raw::ResponseBodyError(e)) if e.is_timeout() => Err(Error::Timeout(e)),
+        Err(Raw::ResponseBodyError(e)) if e.is_timeout() => Err(Error::Timeout(redact(e))),
         Err(Raw::ResponseBodyError(e)) => Err(invalid(
             None,
             "",
-            format!("the body could not be read: {e}"),
+            format!("the body could not be read: {}", redact(e)),
         )),
         Err(Raw::InvalidResponsePayload(body, e)) => Err(invalid(
             None,
@@ -219,12 +219,13 @@ pub async fn finish<T, E>(
             name: "request",
             reason,
         }),
-        Err(Raw::InvalidUpgrade(e)) => Err(invalid(e.status(), "", e.to_string())),
+        Err(Raw::InvalidUpgrade(e)) => Err(invalid(e.status(), "", redact(e).to_string())),
         Err(Raw::Custom(reason)) => Err(invalid(None, "", reason)),
     }
 }
 
 fn transport(e: reqwest::Error) -> Error {
+    let e = redact(e);
     if e.is_timeout() {
         Error::Timeout(e)
     } else if e.is_redirect() {
@@ -236,6 +237,28 @@ fn transport(e: reqwest::Error) -> Error {
     } else {
         Error::Connection(e)
     }
+}
+
+/// What stands for each query value in the URL an error carries.
+const REDACTED: &str = "REDACTED";
+
+/// `e` with every query value of its URL replaced by [`REDACTED`]: reqwest's
+/// `Display` and `Debug` print the URL, and a query can carry a secret (an
+/// API key, a signed token) into the caller's logs. The parameter names and
+/// the rest of the URL stay, to say which request failed.
+fn redact(mut e: reqwest::Error) -> reqwest::Error {
+    if let Some(url) = e.url_mut().filter(|url| url.query().is_some()) {
+        let names: Vec<String> = url
+            .query_pairs()
+            .map(|(name, _)| name.into_owned())
+            .collect();
+        let mut query = url.query_pairs_mut();
+        query.clear();
+        for name in &names {
+            query.append_pair(name, REDACTED);
+        }
+    }
+    e
 }
 
 fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
@@ -255,8 +278,11 @@ async fn from_response(mut response: reqwest::Response) -> Error {
     let headers = std::mem::take(response.headers_mut());
     let body = match response.bytes().await {
         Ok(body) => body,
-        Err(e) if e.is_timeout() => return Error::Timeout(e),
-        Err(e) => return invalid(Some(status), "", format!("the body ended early: {e}")),
+        Err(e) if e.is_timeout() => return Error::Timeout(redact(e)),
+        Err(e) => {
+            let reason = format!("the body ended early: {}", redact(e));
+            return invalid(Some(status), "", reason);
+        }
     };
     let body = &body[..body.len().min(MAX_ERROR_BODY)];
     let text = String::from_utf8_lossy(body).into_owned();
@@ -311,4 +337,66 @@ fn envelope_errors(envelope: &Envelope, body: &[u8]) -> Vec<ApiMessage> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const SECRET: &str = "k3y-in-the-query";
+
+    /// What `finish` makes of a request that failed to reach `url`.
+    async fn failed(url: &str, timeout: Duration) -> Error {
+        let sent = reqwest::Client::new()
+            .get(url)
+            .timeout(timeout)
+            .send()
+            .await;
+        let raw = sent.expect_err("nothing answers");
+        finish::<(), ()>(Err(progenitor_client::Error::CommunicationError(raw)))
+            .await
+            .unwrap_err()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn query_values_never_reach_display_or_debug() {
+        // Nothing listens on this port: refused at once.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let refused = format!(
+            "http://{}/a?api_key={SECRET}&page=2",
+            closed.local_addr().unwrap()
+        );
+        drop(closed);
+        // Accepts and never answers: the paused clock runs the timeout out.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stalled = format!("http://{}/a?token={SECRET}", silent.local_addr().unwrap());
+
+        let connection = failed(&refused, Duration::from_secs(30)).await;
+        let timeout = failed(&stalled, Duration::from_secs(30)).await;
+        assert!(matches!(connection, Error::Connection(_)), "{connection:?}");
+        assert!(matches!(timeout, Error::Timeout(_)), "{timeout:?}");
+        for error in [&connection, &timeout] {
+            for shown in [error.to_string(), format!("{error:?}")] {
+                assert!(!shown.contains(SECRET), "{shown}");
+            }
+            // Still useful: which parameter, which place.
+            assert!(format!("{error:?}").contains("/a?"), "{error:?}");
+        }
+        assert!(
+            connection
+                .to_string()
+                .contains("api_key=REDACTED&page=REDACTED"),
+            "{connection}"
+        );
+        // The error the caller can take out says the same.
+        let Error::Connection(inner) = &connection else {
+            unreachable!()
+        };
+        assert_eq!(
+            inner.url().unwrap().query(),
+            Some("api_key=REDACTED&page=REDACTED")
+        );
+    }
 }
