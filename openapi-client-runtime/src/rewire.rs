@@ -99,10 +99,13 @@ pub fn set_content_type(
     request: &mut reqwest::Request,
     media_type: &'static str,
 ) -> Result<(), String> {
-    request.headers_mut().insert(
-        reqwest::header::CONTENT_TYPE,
-        HeaderValue::from_static(media_type),
-    );
+    // The media type is the spec's text: `from_static` would panic on one
+    // that is no header value, in the caller's process.
+    let value = HeaderValue::from_str(media_type)
+        .map_err(|_| format!("the media type `{media_type}` is not a valid header value"))?;
+    request
+        .headers_mut()
+        .insert(reqwest::header::CONTENT_TYPE, value);
     Ok(())
 }
 
@@ -206,5 +209,28 @@ mod whole_number_tests {
             serde_json::to_string(&Some(WholeNumber::from(7.0_f32))).unwrap(),
             "7"
         );
+    }
+}
+
+#[cfg(test)]
+mod content_type_tests {
+    use super::set_content_type;
+
+    fn request() -> reqwest::Request {
+        reqwest::Request::new(
+            reqwest::Method::POST,
+            "http://127.0.0.1/x".parse().unwrap(),
+        )
+    }
+
+    /// A spec's media type with a newline made `from_static` panic here.
+    #[test]
+    fn a_media_type_that_is_no_header_value_is_an_error_not_a_panic() {
+        let mut r = request();
+        let e = set_content_type(&mut r, "image/png\r\nX-Injected: 1").unwrap_err();
+        assert!(e.contains("is not a valid header value"), "{e}");
+        assert!(r.headers().get("content-type").is_none());
+        set_content_type(&mut r, "image/png").unwrap();
+        assert_eq!(r.headers()["content-type"], "image/png");
     }
 }
