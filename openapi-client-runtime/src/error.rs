@@ -41,6 +41,14 @@ pub enum Error {
     Timeout(reqwest::Error),
     /// A response arrived but is not what the API describes.
     InvalidResponse(Box<InvalidResponse>),
+    /// A list's `.items()` fetched its most pages (`Items::max_pages`,
+    /// [`DEFAULT_MAX_PAGES`](crate::paginate::DEFAULT_MAX_PAGES) by default)
+    /// and the server still announced a next one: a list this long, or a
+    /// server that ignores the page parameter.
+    PageLimit {
+        /// The limit that was reached.
+        pages: u64,
+    },
     /// An argument was rejected before anything was sent.
     InvalidArgument {
         /// The parameter.
@@ -143,6 +151,11 @@ impl fmt::Display for Error {
             Self::InvalidArgument { name, reason } => {
                 write!(f, "invalid argument `{name}`: {reason}")
             }
+            Self::PageLimit { pages } => write!(
+                f,
+                "the list did not end within {pages} pages (the server may ignore the page \
+                 parameter; if the list is this long, raise `Items::max_pages`)"
+            ),
             Self::Unsuccessful(e) => {
                 write!(f, "the API reported a failure ({}){}", e.status, summary(e))
             }

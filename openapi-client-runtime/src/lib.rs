@@ -53,8 +53,9 @@ pub use unknown::UnknownValue;
 /// `cloudflare_accounts::Error` name this crate's one [`Error`]. Kept here,
 /// once, rather than listed in each client.
 pub mod exports {
-    /// What a list operation's `.items()` returns.
-    pub use crate::paginate::Items;
+    /// What a list operation's `.items()` returns, and how many pages it
+    /// reads at most unless told otherwise.
+    pub use crate::paginate::{DEFAULT_MAX_PAGES, Items};
     pub use crate::{
         ApiError, ApiMessage, ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_INITIAL_BACKOFF,
         DEFAULT_MAX_BACKOFF, DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,

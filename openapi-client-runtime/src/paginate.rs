@@ -5,8 +5,11 @@
 //! when to stop, once for every style. It stops at an empty page, at the
 //! total the server reports, when a token runs out, and when the server
 //! returns a page it has returned before: a server that ignores the page
-//! parameter would otherwise be read forever. Each page is an ordinary call,
-//! so the client's retries, timeouts and concurrency limit apply to it.
+//! parameter would otherwise be read forever. A server that ignores it but
+//! changes something on every page repeats nothing, so a list also ends
+//! after [`DEFAULT_MAX_PAGES`] pages ([`Items::max_pages`] to change), with
+//! [`Error::PageLimit`]. Each page is an ordinary call, so the client's
+//! retries, timeouts and concurrency limit apply to it.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -15,6 +18,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::Error;
+
+/// Pages one [`Items`] fetches at most unless [`Items::max_pages`] says
+/// otherwise: 1,000 pages of 50 items is a list of 50,000.
+pub const DEFAULT_MAX_PAGES: u64 = 1_000;
 
 /// Where a page starts: what the generated code sets on the next request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +64,9 @@ type Fetch<'a, T> = Box<dyn FnMut(Cursor) -> PageFuture<'a, T> + Send + 'a>;
 ///
 /// Read it with [`next`](Self::next) or [`try_collect`](Self::try_collect), or
 /// as a `futures::Stream`. An error ends it: the failed page's error is its
-/// last element.
+/// last element. So does a list that has not ended after
+/// [`max_pages`](Self::max_pages) pages ([`DEFAULT_MAX_PAGES`] by default):
+/// its last element is [`Error::PageLimit`].
 ///
 /// A generated client's `.items()` builds one; here, a list served from memory:
 ///
@@ -85,6 +94,9 @@ pub struct Items<'a, T> {
     ready: VecDeque<T>,
     /// Fingerprints of the pages and tokens seen, to stop on a repeat.
     seen: HashSet<u64>,
+    /// Pages fetched so far, and the most to fetch.
+    pages: u64,
+    max_pages: u64,
 }
 
 // No field is ever pinned in place: the page's future is boxed.
@@ -95,6 +107,8 @@ impl<T> std::fmt::Debug for Items<'_, T> {
         f.debug_struct("Items")
             .field("next_page", &self.cursor)
             .field("buffered", &self.ready.len())
+            .field("pages", &self.pages)
+            .field("max_pages", &self.max_pages)
             .finish_non_exhaustive()
     }
 }
@@ -108,7 +122,17 @@ impl<'a, T: serde::Serialize> Items<'a, T> {
             cursor: Some(first),
             ready: VecDeque::new(),
             seen: HashSet::new(),
+            pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
         }
+    }
+
+    /// Fetches at most `pages` pages (at least 1; [`DEFAULT_MAX_PAGES`] unless
+    /// set). A list that still has a next page after them ends with
+    /// [`Error::PageLimit`], once their items are read.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = pages.max(1);
+        self
     }
 
     /// The next item, fetching the next page when this one is used up;
@@ -140,7 +164,16 @@ impl<'a, T: serde::Serialize> Items<'a, T> {
             };
             let pending = match &mut self.pending {
                 Some(pending) => pending,
-                None => self.pending.insert((self.fetch)(cursor.clone())),
+                None if self.pages >= self.max_pages => {
+                    self.cursor = None;
+                    return Poll::Ready(Some(Err(Error::PageLimit {
+                        pages: self.max_pages,
+                    })));
+                }
+                None => {
+                    self.pages += 1;
+                    self.pending.insert((self.fetch)(cursor.clone()))
+                }
             };
             let page = match pending.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -405,6 +438,66 @@ mod tests {
             assert!(items.next().await.is_none());
         });
         assert_eq!(asked.lock().unwrap().len(), 2);
+    }
+
+    /// A server that ignores the page parameter but changes one field of its
+    /// item on every page: no page repeats, none is empty, no total.
+    fn endless() -> (Items<'static, u32>, Arc<Mutex<Vec<Cursor>>>) {
+        let served = Arc::new(Mutex::new(0));
+        served_by(Cursor::Page(1), move |_| {
+            let mut n = served.lock().unwrap();
+            *n += 1;
+            Ok(Page::new(vec![*n], None, None))
+        })
+    }
+
+    fn served_by(
+        first: Cursor,
+        pages: impl FnMut(&Cursor) -> Result<Page<u32>, Error> + Send + 'static,
+    ) -> (Items<'static, u32>, Arc<Mutex<Vec<Cursor>>>) {
+        let pages = Mutex::new(pages);
+        served(first, move |cursor| (pages.lock().unwrap())(cursor))
+    }
+
+    #[test]
+    fn an_endless_list_ends_with_an_error_at_the_default_page_limit() {
+        let (mut items, asked) = endless();
+        let (read, error) = run(async {
+            let mut read = 0;
+            // Bounded, so that the test fails instead of running forever.
+            for _ in 0..10 * DEFAULT_MAX_PAGES {
+                match items.next().await {
+                    Some(Ok(_)) => read += 1,
+                    Some(Err(e)) => return (read, Some(e)),
+                    None => break,
+                }
+            }
+            (read, None)
+        });
+        let error = error.expect("the stream never ended with an error");
+        assert!(
+            matches!(error, Error::PageLimit { pages } if pages == DEFAULT_MAX_PAGES),
+            "{error:?}"
+        );
+        assert_eq!(read, DEFAULT_MAX_PAGES);
+        assert_eq!(asked.lock().unwrap().len() as u64, DEFAULT_MAX_PAGES);
+        assert!(run(items.next()).is_none());
+    }
+
+    #[test]
+    fn the_page_limit_is_settable_and_a_list_that_ends_within_it_is_whole() {
+        let (items, asked) = endless();
+        let error = run(items.max_pages(3).try_collect()).unwrap_err();
+        assert!(matches!(error, Error::PageLimit { pages: 3 }), "{error:?}");
+        assert_eq!(asked.lock().unwrap().len(), 3);
+        assert!(error.to_string().contains("max_pages"), "{error}");
+
+        // Exactly as many pages as the limit, the last one announced: no error.
+        let (items, _) = served(Cursor::Page(1), |c| {
+            let Cursor::Page(n) = c else { unreachable!() };
+            Ok(Page::new(vec![*n as u32], Some(3), None))
+        });
+        assert_eq!(run(items.max_pages(3).try_collect()).unwrap(), [1, 2, 3]);
     }
 
     #[test]

@@ -130,7 +130,24 @@ async fn run(
     source: &'static str,
     replies: Vec<Reply>,
 ) -> (String, Vec<Captured>) {
-    let server = TestServer::with_replies(replies).await;
+    run_on(
+        root,
+        package,
+        env,
+        source,
+        TestServer::with_replies(replies).await,
+    )
+    .await
+}
+
+/// [`run`] against a server of the test's making.
+async fn run_on(
+    root: &Path,
+    package: &'static str,
+    env: [&'static str; 2],
+    source: &'static str,
+    server: TestServer,
+) -> (String, Vec<Captured>) {
     let env = [(env[0], "secret".to_string()), (env[1], server.url("/v1"))];
     let stdout = run_example_async(&repo(), root, package, source, &env).await;
     (stdout, server.requests())
@@ -266,6 +283,62 @@ async fn main() {
     for request in &requests {
         assert_eq!(request.header("authorization"), Some("Bearer secret"));
     }
+
+    // A server that ignores `page` but changes a field on every page: no page
+    // repeats, none is empty, so only the page limit ends the list (this
+    // example ran forever before there was one).
+    let server = TestServer::with_script(|n, _| {
+        let mut page = accounts(&["a1"]);
+        if let Reply::Respond { body, .. } = &mut page {
+            *body = String::from_utf8_lossy(body)
+                .replace("account a1", &format!("account a1, read {n} times"))
+                .into_bytes();
+        }
+        page
+    })
+    .await;
+    let (stdout, requests) = run_on(
+        root,
+        "cloudflare-list",
+        ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL"],
+        r#"#[tokio::main]
+async fn main() {
+    let client = cloudflare_list::Client::from_env().unwrap();
+    let mut stream = client.accounts_list_accounts().items();
+    let (mut read, mut last) = (0, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(_) => read += 1,
+            Err(e) => last = Some(e),
+        }
+    }
+    println!("default: {read} items, then {:?}", last.map(|e| e.to_string()));
+    let few = client.accounts_list_accounts().items().max_pages(3).try_collect().await;
+    println!("max_pages(3): {:?}", few.map(|all| all.len()).map_err(|e| e.to_string()));
+}
+"#,
+        server,
+    )
+    .await;
+    let limit = cloudflare_accounts::DEFAULT_MAX_PAGES;
+    let reason = |pages: u64| {
+        format!(
+            "{:?}",
+            format!(
+                "the list did not end within {pages} pages (the server may ignore the page \
+                 parameter; if the list is this long, raise `Items::max_pages`)"
+            )
+        )
+    };
+    assert_eq!(
+        stdout,
+        format!(
+            "default: {limit} items, then Some({})\nmax_pages(3): Err({})\n",
+            reason(limit),
+            reason(3)
+        )
+    );
+    assert_eq!(requests.len() as u64, limit + 3);
 
     // A cursor: sent back until the server has none.
     let (stdout, requests) = run(
