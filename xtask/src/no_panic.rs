@@ -18,6 +18,10 @@
 //!   `try_from(..).unwrap()` runs whenever the field is absent): one its Rust
 //!   type cannot hold falls back to the type's `Default`, with a note.
 //!
+//! - a library type's default (`serde_json::from_str::<NaiveDate>("…")
+//!   .unwrap()`): decoded now with the same types, and one that does not
+//!   decode falls back to the type's default value, with a note.
+//!
 //! What is left, and why it cannot panic: typify checks every `pattern` with
 //! `regress` before writing `Regex::new(..).unwrap()`, and the `api-version`
 //! header the lean step removes.
@@ -44,6 +48,20 @@ impl VisitMut for Walk {
     fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
         let outer = std::mem::replace(&mut self.place, format!("`{}`", f.sig.ident));
         syn::visit_mut::visit_impl_item_fn_mut(self, f);
+        self.place = outer;
+    }
+
+    fn visit_item_fn_mut(&mut self, f: &mut syn::ItemFn) {
+        let outer = std::mem::replace(&mut self.place, format!("`{}`", f.sig.ident));
+        syn::visit_mut::visit_item_fn_mut(self, f);
+        self.place = outer;
+    }
+
+    fn visit_item_impl_mut(&mut self, block: &mut syn::ItemImpl) {
+        let ty = &block.self_ty;
+        let name = quote::quote!(#ty).to_string().replace(' ', "");
+        let outer = std::mem::replace(&mut self.place, format!("`{name}`"));
+        syn::visit_mut::visit_item_impl_mut(self, block);
         self.place = outer;
     }
 
@@ -85,6 +103,12 @@ impl VisitMut for Walk {
                         value.escape_debug()
                     ));
                     *expr = syn::parse_quote!(#value);
+                }
+            }
+            syn::Expr::MethodCall(call) if call.method == "unwrap" && call.args.is_empty() => {
+                if let Some(fallback) = native_default(&call.receiver, &self.place, &mut self.notes)
+                {
+                    *expr = fallback;
                 }
             }
             syn::Expr::Path(path) => {
@@ -209,6 +233,66 @@ fn integer_default(path: &syn::Path, place: &str, notes: &mut Vec<String>) -> Op
     Some(syn::parse_quote!(::std::default::Default::default))
 }
 
+/// typify writes the default of a field whose type is a library's (a date,
+/// a UUID, an address) as `serde_json::from_str::<T>("…").unwrap()`, run
+/// whenever the field is absent. Decoded here with the same types and
+/// versions; one that does not decode falls back to the type's default value
+/// (and a note). `None` when it decodes, or the call is not such a default.
+fn native_default(receiver: &syn::Expr, place: &str, notes: &mut Vec<String>) -> Option<syn::Expr> {
+    let syn::Expr::Call(call) = receiver else {
+        return None;
+    };
+    let syn::Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let last = func.path.segments.last()?;
+    if last.ident != "from_str" || !func.path.segments.iter().any(|s| s.ident == "serde_json") {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(ty)) = args.args.first() else {
+        return None;
+    };
+    let text = call.args.first().and_then(string_literal)?;
+    let ty = quote::quote!(#ty).to_string().replace(' ', "");
+    let default: syn::Expr = syn::parse_quote!(::std::default::Default::default());
+    let (decodes, fallback): (bool, syn::Expr) = match ty.trim_start_matches("::") {
+        "uuid::Uuid" => (serde_json::from_str::<uuid::Uuid>(&text).is_ok(), default),
+        "chrono::naive::NaiveDate" | "chrono::NaiveDate" => (
+            serde_json::from_str::<chrono::NaiveDate>(&text).is_ok(),
+            default,
+        ),
+        t if t.starts_with("chrono::DateTime<") && t.contains("Utc") => (
+            serde_json::from_str::<chrono::DateTime<chrono::Utc>>(&text).is_ok(),
+            default,
+        ),
+        "std::net::IpAddr" => (
+            serde_json::from_str::<std::net::IpAddr>(&text).is_ok(),
+            syn::parse_quote!(::std::net::IpAddr::V4(::std::net::Ipv4Addr::UNSPECIFIED)),
+        ),
+        "std::net::Ipv4Addr" => (
+            serde_json::from_str::<std::net::Ipv4Addr>(&text).is_ok(),
+            syn::parse_quote!(::std::net::Ipv4Addr::UNSPECIFIED),
+        ),
+        "std::net::Ipv6Addr" => (
+            serde_json::from_str::<std::net::Ipv6Addr>(&text).is_ok(),
+            syn::parse_quote!(::std::net::Ipv6Addr::UNSPECIFIED),
+        ),
+        // Not one of typify's formats: left as typify wrote it.
+        _ => (true, default),
+    };
+    if decodes {
+        return None;
+    }
+    notes.push(format!(
+        "{place}: the default {text} is not a valid `{ty}`: the field defaults to `{}` instead",
+        quote::quote!(#fallback).to_string().replace(' ', "")
+    ));
+    Some(fallback)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +362,45 @@ mod tests {
             "{text}"
         );
         assert_eq!(notes.len(), 4, "{notes:?}");
+    }
+
+    #[test]
+    fn library_defaults_are_decoded_now_and_fall_back_when_they_do_not() {
+        let file: syn::File = syn::parse_quote! {
+            mod defaults {
+                pub(super) fn good_date() -> ::chrono::naive::NaiveDate {
+                    ::serde_json::from_str::<::chrono::naive::NaiveDate>("\"2024-02-29\"").unwrap()
+                }
+                pub(super) fn bad_date() -> ::chrono::naive::NaiveDate {
+                    ::serde_json::from_str::<::chrono::naive::NaiveDate>("\"2023-02-29\"").unwrap()
+                }
+                pub(super) fn bad_time() -> ::chrono::DateTime<::chrono::offset::Utc> {
+                    ::serde_json::from_str::<::chrono::DateTime<::chrono::offset::Utc>>("\"yesterday\"").unwrap()
+                }
+                pub(super) fn good_uuid() -> ::uuid::Uuid {
+                    ::serde_json::from_str::<::uuid::Uuid>("\"67e55044-10b1-426f-9247-bb680e5fe0c8\"").unwrap()
+                }
+                pub(super) fn bad_ip() -> ::std::net::Ipv4Addr {
+                    ::serde_json::from_str::<::std::net::Ipv4Addr>("\"256.0.0.1\"").unwrap()
+                }
+            }
+        };
+        let (text, notes) = rewritten(file);
+        assert_eq!(text.matches(".unwrap()").count(), 2, "{text}");
+        assert!(
+            text.contains("fnbad_ip()->::std::net::Ipv4Addr{::std::net::Ipv4Addr::UNSPECIFIED}"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "fnbad_date()->::chrono::naive::NaiveDate{::std::default::Default::default()}"
+            ),
+            "{text}"
+        );
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            notes[0].contains("the default \"2023-02-29\" is not a valid"),
+            "{notes:?}"
+        );
     }
 }

@@ -21,8 +21,8 @@ use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
-    customize, facade, generate, growable, lean, load, lower, manifest, mock, normalize, numbers,
-    paths, readme, salvage, scaffold, slice,
+    customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
+    numbers, paths, readme, salvage, scaffold, slice,
 };
 
 /// What rendering one provider produced.
@@ -191,6 +191,12 @@ fn render_loaded(
     }
     let client = client.map_err(locate)?;
     let mock = mock.map_err(locate)?;
+    notes.extend(
+        client
+            .no_panic
+            .iter()
+            .map(|message| note("no-panic".into(), "", message)),
+    );
     let uses = manifest::Uses::of([client.generated.as_str(), mock.as_str()]);
 
     let src = format!("{}/src", provider.crate_name);
@@ -267,6 +273,8 @@ fn strict_refusal(provider: &Provider, notes: &[Note]) -> String {
 
 /// The client side of generation, formatted.
 struct Client {
+    /// What the no-panic step rewrote, each naming its method or type.
+    no_panic: Vec<String>,
     generated: String,
     client: String,
     api: String,
@@ -318,6 +326,7 @@ fn render_client(
     paths::through_runtime(&mut generated);
     timed("client: lean", || lean::lean(&mut generated));
     timed("client: growable", || growable::growable(&mut generated));
+    let no_panic = no_panic::no_panic(&mut generated);
     timed("client: docs", || format::fill_missing_docs(&mut generated));
     let facade = timed("facade", || {
         facade::facade(&generated, provider, base_url, wire)
@@ -327,6 +336,7 @@ fn render_client(
     let glue = format::parse(facade.client, "facade")?;
     let api = format::parse(facade.api, "facade")?;
     Ok(Client {
+        no_panic,
         operations: facade::operations(&generated),
         generated: timed("client: render", || format::render(&generated, origin)),
         client: format::render(&glue, origin),
