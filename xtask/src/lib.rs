@@ -34,6 +34,7 @@ pub mod load;
 pub mod lower;
 pub mod manifest;
 pub mod mock;
+pub mod no_panic;
 pub mod normalize;
 pub mod numbers;
 pub mod output;
