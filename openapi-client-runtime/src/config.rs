@@ -23,28 +23,13 @@ pub struct ClientBuilder<C> {
     connect_timeout: Duration,
     retry: RetryPolicy,
     headers: Vec<(String, String)>,
-    http: Option<reqwest::Client>,
+    /// The caller's HTTP settings; not `Clone`, so neither is this builder.
+    http: Option<reqwest::ClientBuilder>,
     max_concurrent_requests: usize,
     client: PhantomData<fn() -> C>,
 }
 
-// Derives would require `C: Clone`/`C: Default`; the builder holds no `C`.
-impl<C> Clone for ClientBuilder<C> {
-    fn clone(&self) -> Self {
-        Self {
-            credential: self.credential.clone(),
-            base_url: self.base_url.clone(),
-            timeout: self.timeout,
-            connect_timeout: self.connect_timeout,
-            retry: self.retry.clone(),
-            headers: self.headers.clone(),
-            http: self.http.clone(),
-            max_concurrent_requests: self.max_concurrent_requests,
-            client: PhantomData,
-        }
-    }
-}
-
+// A derive would require `C: Default`; the builder holds no `C`.
 impl<C> Default for ClientBuilder<C> {
     fn default() -> Self {
         Self {
@@ -114,8 +99,7 @@ impl<C: Api> ClientBuilder<C> {
         self
     }
 
-    /// Time limit for establishing a connection. Ignored with [`Self::http_client`],
-    /// whose own setting applies.
+    /// Time limit for establishing a connection (also with [`Self::http_client`]).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -150,10 +134,22 @@ impl<C: Api> ClientBuilder<C> {
         self
     }
 
-    /// Sends requests through the caller's `reqwest::Client` (proxies, TLS roots,
-    /// connection pool). Timeouts, retries and headers still apply per request.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Builds the HTTP client from the caller's `reqwest::ClientBuilder`
+    /// (proxies, TLS roots, pool and HTTP/2 settings, default headers), over
+    /// which [`build`](Self::build) sets the runtime's redirect policy and
+    /// [`connect_timeout`](Self::connect_timeout): a redirect is followed
+    /// only within the same origin, so neither the credential, whatever
+    /// header carries it, nor any default header (the builder's or the
+    /// caller's) reaches another origin. Timeouts, retries and headers apply
+    /// per request as without it.
+    ///
+    /// A builder, not a `reqwest::Client`: a client's redirect policy is
+    /// fixed when it is built, and reqwest's default one follows redirects to
+    /// other hosts with every header but `Authorization` (and `Cookie`). The
+    /// client and its clones get a connection pool of their own.
+    ///
+    pub fn http_client(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
         self
     }
 
@@ -226,14 +222,13 @@ impl<C: Api> ClientBuilder<C> {
         headers.remove(&auth_name);
         headers.remove(USER_AGENT);
 
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(redirect_policy())
-                .build()
-                .map_err(ConfigError::HttpClient)?,
-        };
+        let http = self
+            .http
+            .unwrap_or_default()
+            .connect_timeout(self.connect_timeout)
+            .redirect(redirect_policy())
+            .build()
+            .map_err(ConfigError::HttpClient)?;
         let user_agent = HeaderValue::try_from(format!(
             "{}/{}",
             provider.crate_name, provider.crate_version
@@ -435,6 +430,7 @@ mod tests {
 
     struct Parts {
         base_url: String,
+        http: reqwest::Client,
         runtime: Runtime,
     }
 
@@ -453,9 +449,10 @@ mod tests {
             operations: &[],
         };
 
-        fn from_parts(base_url: &str, _: reqwest::Client, runtime: Runtime) -> Self {
+        fn from_parts(base_url: &str, http: reqwest::Client, runtime: Runtime) -> Self {
             Self {
                 base_url: base_url.into(),
+                http,
                 runtime,
             }
         }
@@ -463,6 +460,77 @@ mod tests {
 
     fn builder() -> ClientBuilder<Parts> {
         ClientBuilder::default()
+    }
+
+    /// A loopback server that records each request's head, answering with
+    /// `answer(path)`.
+    fn recording(
+        answer: impl Fn(&str) -> String + Send + 'static,
+    ) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = heads.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+                log.lock().unwrap().push(head.to_ascii_lowercase());
+                let _ = reader.get_mut().write_all(answer(&path).as_bytes());
+            }
+        });
+        (port, heads)
+    }
+
+    #[tokio::test]
+    async fn a_callers_http_client_keeps_headers_within_the_origin() {
+        // Another port is another origin.
+        let (elsewhere, reached) =
+            recording(|_| "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".into());
+        for status in [301, 302, 303, 307, 308] {
+            let (port, _) = recording(move |_| {
+                format!(
+                    "HTTP/1.1 {status} Moved\r\nlocation: http://127.0.0.1:{elsewhere}/x\r\ncontent-length: 0\r\n\r\n"
+                )
+            });
+            let mut preset = HeaderMap::new();
+            preset.insert("x-preset", HeaderValue::from_static("callers-own"));
+            let parts = builder()
+                .credential("k1-secret")
+                .base_url(format!("http://127.0.0.1:{port}"))
+                .default_header("x-team", "blue")
+                // The caller's own policy, reqwest's default, is replaced.
+                .http_client(
+                    reqwest::Client::builder()
+                        .default_headers(preset)
+                        .redirect(reqwest::redirect::Policy::limited(10)),
+                )
+                .max_retries(0)
+                .build()
+                .unwrap();
+            let request = parts
+                .http
+                .get(format!("{}/a", parts.base_url))
+                .build()
+                .unwrap();
+            let response = parts
+                .runtime
+                .execute(&parts.http, request, "op")
+                .await
+                .unwrap();
+            // Not followed: the caller gets the 3xx and its `Location`.
+            assert_eq!(response.status().as_u16(), status);
+        }
+        let reached = reached.lock().unwrap();
+        assert!(reached.is_empty(), "the other origin got: {reached:?}");
     }
 
     #[test]

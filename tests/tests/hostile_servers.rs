@@ -296,6 +296,42 @@ async fn a_redirect_to_another_host_is_not_followed_and_the_credential_stays() {
 }
 
 #[tokio::test]
+async fn with_the_callers_http_client_a_redirect_elsewhere_is_not_followed_either() {
+    let (elsewhere, elsewhere_url) = other_host().await;
+    let location = format!("{elsewhere_url}/iam/v2/clients/1/tokens/2");
+    let server =
+        TestServer::with_replies(vec![Reply::status(307).header("location", &location)]).await;
+    let mut preset = reqwest::header::HeaderMap::new();
+    preset.insert("x-callers-own", "yes".parse().unwrap());
+    let client = gcore_iam::Client::builder()
+        .credential(SECRET)
+        .base_url(server.url(""))
+        .default_header("x-team", "billing")
+        // reqwest's default policy follows redirects to other hosts; the
+        // runtime sets its own over whatever the caller's builder says.
+        .http_client(
+            reqwest::Client::builder()
+                .default_headers(preset)
+                .redirect(reqwest::redirect::Policy::limited(10)),
+        )
+        .build()
+        .unwrap();
+    let err = client.iam_delete_api_token_v2(1, 2).await.unwrap_err();
+    assert!(
+        matches!(&err, gcore_iam::Error::Status(api) if api.status.as_u16() == 307),
+        "{err:?}"
+    );
+    let sent = &server.requests()[0];
+    assert_eq!(sent.header("x-team"), Some("billing"));
+    assert_eq!(sent.header("x-callers-own"), Some("yes"));
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the other host was called: {:?}",
+        elsewhere.requests()
+    );
+}
+
+#[tokio::test]
 async fn a_redirect_within_the_same_origin_is_followed_with_the_credential() {
     let server = TestServer::with_script(|n, _| match n {
         0 => Reply::status(308).header("location", "/iam/v2/clients/1/tokens/2/"),

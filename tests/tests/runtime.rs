@@ -577,12 +577,8 @@ async fn default_headers_and_a_callers_http_client_are_used() {
     let server = TestServer::with_replies(vec![Reply::status(204)]).await;
     let mut preset = reqwest::header::HeaderMap::new();
     preset.insert("x-from-callers-client", "yes".parse().unwrap());
-    let http = reqwest::Client::builder()
-        .default_headers(preset)
-        .build()
-        .unwrap();
     let client = gcore_builder(&server)
-        .http_client(http)
+        .http_client(reqwest::Client::builder().default_headers(preset))
         .default_header("x-team", "billing")
         .default_header("Authorization", "APIKey overridden")
         .build()
