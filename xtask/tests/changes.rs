@@ -43,6 +43,13 @@ const CASES: &[Case] = &[
     ("new-optional-request-field", &[(Compatible, Kind::PropertyAdded)], Bump::Minor, "0.1.1", "1.3.0"),
     ("widened-response-enum", &[(Compatible, Kind::EnumValuesAdded)], Bump::Minor, "0.1.1", "1.3.0"),
     ("widened-request-enum", &[(Compatible, Kind::EnumValuesAdded)], Bump::Minor, "0.1.1", "1.3.0"),
+    // A response `oneOf` that gains a `$ref` branch: a new variant, tried before
+    // `Unknown`, and deployed clients decode it into `Unknown` (Gcore's CDN
+    // gaining `AzureBlobConfig` was rated major by the type-text rule).
+    ("union-gains-branch", &[(Compatible, Kind::UnionBranchesAdded), (Compatible, Kind::SchemaAdded)], Bump::Minor, "0.1.1", "1.3.0"),
+    // An inline branch inserted before another renames typify's positional
+    // variants (`Variant1` is now the new branch): breaking.
+    ("union-inline-branch-inserted", &[(Breaking, Kind::TypeChanged)], Bump::Major, "0.2.0", "2.0.0"),
     ("narrowed-integer", &[(Breaking, Kind::TypeChanged)], Bump::Major, "0.2.0", "2.0.0"),
     ("nullable-response-field", &[(Breaking, Kind::NullableChanged)], Bump::Major, "0.2.0", "2.0.0"),
     ("operation-added", &[(Compatible, Kind::OperationAdded)], Bump::Minor, "0.1.1", "1.3.0"),
