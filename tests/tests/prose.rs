@@ -89,17 +89,21 @@ components:
           type: string
 "#;
 
+/// The registry's text is data too: its title, credential name and prefix,
+/// valid (one printable line each) but full of Markdown, Rust and TOML
+/// syntax, go into the crate docs, the README, the `PROVIDER` literal and
+/// the manifest (which must still parse).
 const REGISTRY: &str = r#"[providers.prose-widgets]
 spec = "prose-widgets.yaml"
 crate = "prose-widgets"
-title = "Prose Widgets"
+title = 'Prose "Widgets" \ ``` */ <b> [Client] | ~'
 base_url_env = "PROSE_BASE_URL"
 
 [providers.prose-widgets.auth]
-header = "Authorization"
-prefix = "Bearer "
+header = "X-Prose|Key"
+prefix = 'Bearer `\| '
 env = "PROSE_TOKEN"
-what = "token"
+what = 'token | `x` <i>'
 "#;
 
 /// A workspace of its own: the repository's manifest without members, its lock
@@ -135,6 +139,13 @@ fn code_blocks_in_a_spec_do_not_become_doctests() {
     assert!(
         readme.contains(
             "Generated from **Prose Widgets ```text compile_error!(\"vendor title\"); ```**"
+        ),
+        "{readme}"
+    );
+    // The registry's title is shown as text, not read as Markdown.
+    assert!(
+        readme.contains(
+            r#"A Rust client for the Prose "Widgets" \\ \`\`\` \*/ \<b\> \[Client\] \| \~ API"#
         ),
         "{readme}"
     );

@@ -132,9 +132,11 @@ pub fn facade(
             use crate::generated::types;
         )
     });
+    // Registry text in rustdoc's Markdown: shown, never read as Markdown.
     let client_doc = format!(
-        "A client for the {title} API. Cheap to clone: clones share one connection pool.\n\n\
-         Create one with [`Client::new`], [`Client::from_env`] or [`Client::builder`]."
+        "A client for the {} API. Cheap to clone: clones share one connection pool.\n\n\
+         Create one with [`Client::new`], [`Client::from_env`] or [`Client::builder`].",
+        crate::escape::markdown(title)
     );
     let client = quote! {
         //! The crate's [`Client`]: the provider's settings, progenitor's hooks

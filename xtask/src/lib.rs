@@ -24,6 +24,7 @@ pub mod changes;
 pub mod corpus;
 pub mod customize;
 pub mod dedupe;
+pub mod escape;
 pub mod facade;
 pub mod flatten;
 pub mod format;
@@ -51,6 +52,7 @@ pub mod scaffold;
 pub mod slice;
 pub mod surface;
 pub mod synthetic;
+pub mod validate;
 pub mod version;
 
 use std::path::{Path, PathBuf};

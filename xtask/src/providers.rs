@@ -140,7 +140,11 @@ pub fn load(root: &Path) -> Result<Vec<Provider>> {
     let path = root.join(REGISTRY);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the provider registry {REGISTRY}"))?;
-    parse(&text, &path)
+    let providers = parse(&text, &path)?;
+    for provider in &providers {
+        crate::validate::crate_dir(root, provider, REGISTRY)?;
+    }
+    Ok(providers)
 }
 
 /// Parses registry text; `path` is only used in messages.
@@ -156,18 +160,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Provider>> {
     let mut crates: BTreeMap<String, String> = BTreeMap::new();
     for (name, mut provider) in registry.providers {
         provider.name = name.clone();
-        let valid_crate = !provider.crate_name.is_empty()
-            && provider
-                .crate_name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if !valid_crate {
-            bail!(
-                "{}: [providers.{name}]: crate = {:?} is not a valid crate name; use lowercase letters, digits, `-` and `_`",
-                path.display(),
-                provider.crate_name
-            );
-        }
+        crate::validate::provider(&provider, &path.display().to_string())?;
         if let Some(other) = crates.insert(provider.crate_name.clone(), name.clone()) {
             bail!(
                 "{}: [providers.{name}] and [providers.{other}] both claim crate {:?}; give each provider its own crate",

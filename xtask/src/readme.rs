@@ -1,6 +1,7 @@
 //! Readme step: each crate's `README.md`, generated so that the operations, the
 //! environment variables and the spec version it names never drift from the code.
 
+use crate::escape;
 use crate::format::Origin;
 use crate::prose;
 use crate::providers::Provider;
@@ -43,10 +44,11 @@ pub fn readme(
     let krate = &provider.crate_name;
     let lib = krate.replace('-', "_");
     let header = crate::format::header(origin);
-    let comment: Vec<&str> = header
+    // The header's lines in an HTML comment, which nothing in them may close.
+    let comment: Vec<String> = header
         .lines()
         .filter(|l| !l.is_empty())
-        .map(|l| l.trim_start_matches("// "))
+        .map(|l| l.trim_start_matches("// ").replace("-->", "- ->"))
         .collect();
     let sha = crate::format::sha256_hex(spec.bytes);
     let first = operations
@@ -92,7 +94,7 @@ document: typed errors, retries and timeouts on by default, secrets kept out of
 logs, and a small dependency tree.
 
 Generated from **{spec_title}**, version `{version}` —
-`{spec_file}`, sha256 `{sha}`.
+{spec_file}, sha256 `{sha}`.
 
 ## Quick start
 
@@ -105,7 +107,7 @@ tokio = {{ version = "1", features = ["macros", "rt-multi-thread"] }}
 ```rust,no_run
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {{
-    // Reads {key_env} (and {url_env}, if set).
+    // Reads {key_env_comment} (and {url_env_comment}, if set).
     let client = {lib}::Client::from_env()?;
     println!("calling {{}}", client.base_url());
     // Then call an operation, for example `client.{first}(…).await?`.
@@ -126,8 +128,8 @@ connect timeout, retries, backoff, concurrency, default headers, or your own
 
 | variable | meaning |
 |---|---|
-| `{key_env}` | the {what}, sent as `{header}: {prefix}<{what}>` |
-| `{url_env}` | {url_meaning} |
+| {key_env} | the {what}, sent as {carry} |
+| {url_env} | {url_meaning} |
 
 A missing or empty credential is a `ConfigError`: nothing is sent.
 
@@ -169,7 +171,8 @@ MIT OR Apache-2.0.
 
 {links}"#,
         comment = comment.join("\n"),
-        title = provider.title,
+        // Registry text: Markdown that shows it, never Markdown of its own.
+        title = escape::markdown(&provider.title),
         // Text from the spec, each placed inside a line: one line each.
         spec_title = prose::inline(spec.title),
         version = prose::inline(spec.version),
@@ -181,11 +184,71 @@ MIT OR Apache-2.0.
                 prose::inline(base_url)
             )
         },
-        spec_file = provider.spec_display(),
-        key_env = auth.env,
-        url_env = provider.base_url_env,
-        what = auth.what,
-        header = auth.header,
-        prefix = auth.prefix,
+        spec_file = escape::code_span(&provider.spec_display()),
+        key_env_comment = escape::comment(&auth.env),
+        url_env_comment = escape::comment(&provider.base_url_env),
+        key_env = escape::cell(&escape::code_span(&auth.env)),
+        url_env = escape::cell(&escape::code_span(&provider.base_url_env)),
+        what = escape::cell(&escape::markdown(&auth.what)),
+        carry = escape::cell(&escape::code_span(&format!(
+            "{}: {}<{}>",
+            auth.header, auth.prefix, auth.what
+        ))),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Registry text with what validation refuses (line breaks, fences, an
+    /// HTML comment's end), as if it had not run: the README must hold on
+    /// its own. It is compiled as a doctest, so a fence would be code.
+    #[test]
+    fn registry_text_opens_no_block_and_no_cell() {
+        let registry = "[providers.a]\nspec = \"a.yaml\"\ncrate = \"a\"\ntitle = \"A\"\n\
+                        base_url_env = \"A_URL\"\n[providers.a.auth]\nheader = \"X-Key\"\n\
+                        prefix = \"\"\nenv = \"A_KEY\"\nwhat = \"key\"\n";
+        let mut p = crate::providers::parse(registry, Path::new("p.toml"))
+            .unwrap()
+            .remove(0);
+        p.title = "A\n\n```rust\nfn main() { evil() }\n```\n".into();
+        p.auth.what = "key |\n```\nevil()\n```".into();
+        p.auth.prefix = "`|`\n".into();
+        p.auth.env = "A_KEY`\n```rust".into();
+        p.name = "a\n-->\n```rust".into();
+        let spec = Spec {
+            title: "T",
+            version: "1",
+            bytes: b"",
+        };
+        let origin = Origin {
+            source: "specs/a.yaml",
+            bytes: b"",
+            provider: &p.name,
+        };
+        let readme = readme(&p, &spec, "", &[], &[], "0.1.0", &origin);
+        let fences: Vec<&str> = readme
+            .lines()
+            .filter(|l| l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~"))
+            .collect();
+        assert_eq!(
+            fences,
+            ["```toml", "```", "```rust,no_run", "```"],
+            "{readme}"
+        );
+        assert_eq!(readme.matches("-->").count(), 1, "{readme}");
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with("| `") && l.contains("A_KEY"))
+            .unwrap();
+        let mut bars = 0;
+        let mut escaped = false;
+        for c in row.chars() {
+            bars += usize::from(c == '|' && !escaped);
+            escaped = c == '\\' && !escaped;
+        }
+        assert_eq!(bars, 3, "{row}");
+    }
 }

@@ -25,6 +25,15 @@ pub fn documents(dir: &Path) -> Result<Vec<Document>> {
         if !matches!(ext, "json" | "yaml" | "yml") || !path.is_file() {
             continue;
         }
+        // The file name becomes the scratch entry's `spec` and `title`.
+        if let Err(reason) =
+            crate::validate::spec_path(&file).and_then(|()| crate::validate::text(&file))
+        {
+            bail!(
+                "{}: the registry would refuse this file name ({reason}); rename the file",
+                path.display()
+            );
+        }
         docs.push(Document {
             name: provider_name(stem),
             file,
