@@ -9,7 +9,12 @@ use crate::Error;
 
 /// Percent-encodes a path parameter's value into one path segment: every byte
 /// except RFC 3986's unreserved characters (ASCII letters and digits, `-`,
-/// `.`, `_`, `~`) becomes `%XX`, `%` and `\` included.
+/// `.`, `_`, `~`) and `,` becomes `%XX`, `%` and `\` included.
+///
+/// `,` stays because it is the delimiter of OpenAPI's default path style
+/// (`simple`: an array as `a,b,c`), which a caller writes into the text of a
+/// lowered array parameter; no URL parser, and no server that splits paths
+/// on `;` (Java's path parameters), reads it as structure.
 ///
 /// Generated code calls this (not progenitor's, which leaves `\` alone) for
 /// every path parameter. The values that stay dot segments after encoding,
@@ -22,12 +27,13 @@ use crate::Error;
 /// assert_eq!(encode_path("..\\..\\user"), "..%5C..%5Cuser");
 /// assert_eq!(encode_path("a/b?c#d%"), "a%2Fb%3Fc%23d%25");
 /// assert_eq!(encode_path("jeton-é~_."), "jeton-%C3%A9~_.");
+/// assert_eq!(encode_path("a,b;c=d"), "a,b%3Bc%3Dd");
 /// ```
 pub fn encode_path(value: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut encoded = String::with_capacity(value.len());
     for &byte in value.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b',') {
             encoded.push(char::from(byte));
         } else {
             encoded.push('%');
@@ -83,7 +89,7 @@ mod tests {
         fn any_value_is_one_segment_that_decodes_back(value in proptest::prelude::any::<String>()) {
             let encoded = encode_path(&value);
             proptest::prop_assert!(
-                encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)),
+                encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~,%".contains(&b)),
                 "{encoded}"
             );
             proptest::prop_assert_eq!(decode(&encoded), value.as_bytes());
@@ -92,7 +98,7 @@ mod tests {
         /// The URL parser reqwest uses leaves an encoded segment as it is: one
         /// segment, in its place, whatever the value.
         #[test]
-        fn the_url_parser_keeps_the_segment_in_place(value in "[./\\\\%?#a-z:@;=&+ \t\u{0}é]{0,12}") {
+        fn the_url_parser_keeps_the_segment_in_place(value in "[./\\\\%?#a-z:@;=&+, \t\u{0}é]{0,12}") {
             proptest::prop_assume!(check_path_segment("v", &value).is_ok());
             let url = reqwest::Url::parse(&format!("http://h/v4/a/{}/b", encode_path(&value))).unwrap();
             let segments: Vec<&str> = url.path_segments().unwrap().collect();

@@ -16,7 +16,7 @@ use workspace_tests::{Reply, TestServer};
 fn hostile_char() -> impl Strategy<Value = char> {
     prop_oneof![
         3 => prop::sample::select(vec![
-            '/', '\\', '.', '%', '?', '#', ';', '@', ':', '&', '=', '+', ' ', '\t', '\n', '\0',
+            '/', '\\', '.', '%', '?', '#', ';', ',', '@', ':', '&', '=', '+', ' ', '\t', '\n', '\0',
             '2', 'e', 'E', 'f', 'F', '5', 'C', 'c',
         ]),
         1 => any::<char>(),
