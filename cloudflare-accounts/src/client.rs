@@ -23,6 +23,7 @@ pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
     auth_prefix: "Bearer ",
     credential_env: "CLOUDFLARE_API_TOKEN",
     credential_name: "API token",
+    idempotency_header: None,
     envelope: Some(runtime::Envelope {
         success: "success",
         errors: "errors",

@@ -23,6 +23,7 @@ pub(crate) const PROVIDER: runtime::Provider = runtime::Provider {
     auth_prefix: "APIKey ",
     credential_env: "GCORE_API_KEY",
     credential_name: "API key",
+    idempotency_header: None,
     envelope: None,
     operations: OPERATIONS,
 };

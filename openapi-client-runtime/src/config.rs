@@ -221,6 +221,21 @@ impl<C: Api> ClientBuilder<C> {
             })?;
         headers.remove(&auth_name);
         headers.remove(USER_AGENT);
+        let idempotency = provider
+            .idempotency_header
+            .map(|name| {
+                HeaderName::try_from(name).map_err(|e| ConfigError::InvalidHeader {
+                    name: name.into(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()?;
+        // A default value would be one key for every call: the server would
+        // take a new call for a retry of the first and answer it with its
+        // result.
+        if let Some(name) = &idempotency {
+            headers.remove(name);
+        }
 
         let http = self
             .http
@@ -243,6 +258,7 @@ impl<C: Api> ClientBuilder<C> {
             auth,
             user_agent,
             headers,
+            idempotency,
             timeout: self.timeout,
             retry: self.retry,
             slots: Arc::new(tokio::sync::Semaphore::new(
@@ -445,6 +461,7 @@ mod tests {
             auth_prefix: "Key ",
             credential_env: "TEST_KEY",
             credential_name: "API key",
+            idempotency_header: None,
             envelope: None,
             operations: &[],
         };

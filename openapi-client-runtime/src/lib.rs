@@ -112,6 +112,13 @@ pub struct Provider {
     pub credential_env: &'static str,
     /// What the vendor calls the credential, for error messages.
     pub credential_name: &'static str,
+    /// The header that carries an idempotency key (Stripe's
+    /// `Idempotency-Key`), if the API takes one: each call of a method that
+    /// is not idempotent (POST, PATCH, ...) then gets a key of its own, sent
+    /// on every attempt, so that retrying it cannot repeat its effect.
+    /// Without one, such a call is retried only when it cannot have reached
+    /// the server, or when the server says it may be.
+    pub idempotency_header: Option<&'static str>,
     /// The provider's response envelope, if its responses have one.
     pub envelope: Option<Envelope>,
     /// Every operation, for traces.

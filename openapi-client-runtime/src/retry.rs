@@ -1,9 +1,21 @@
 //! When to retry and how long to wait: the statuses and errors that retry,
-//! exponential backoff with jitter, and the server's own `Retry-After`.
+//! exponential backoff with jitter, and the server's own `Retry-After`; and
+//! which requests may be sent again at all.
+//!
+//! A request whose method is idempotent (RFC 9110: GET, HEAD, OPTIONS, PUT,
+//! DELETE, TRACE), or that carries the provider's idempotency key, has the
+//! same effect sent once or twice, so it is retried after anything transient.
+//! Any other (POST, PATCH, ...) may have been acted on when its attempt timed
+//! out or failed with a 5xx: a second one could be a second payment. It is
+//! retried only when it provably never reached the server (the connection
+//! could not be made) or when the server says it may be (`x-should-retry:
+//! true`, or a 429 or 503 with `Retry-After`).
 
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::{DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER};
@@ -29,23 +41,65 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Whether sending a request twice has the effect of sending it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// An idempotent method, or a request carrying an idempotency key.
+    Safe,
+    /// Anything else: sent again only when it cannot have been acted on.
+    Unsafe,
+}
+
+impl Replay {
+    /// What a request of `method` is, without an idempotency key.
+    pub(crate) fn of(method: &Method) -> Self {
+        if is_idempotent(method) {
+            Self::Safe
+        } else {
+            Self::Unsafe
+        }
+    }
+}
+
+/// RFC 9110's idempotent methods (section 9.2.2).
+pub(crate) fn is_idempotent(method: &Method) -> bool {
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PUT,
+        Method::DELETE,
+        Method::TRACE,
+    ]
+    .contains(method)
+}
+
 impl RetryPolicy {
     /// How long to wait before retrying after `result`, or `None` to stop.
     pub(crate) fn delay(
         &self,
         result: &reqwest::Result<reqwest::Response>,
         retry: u32,
+        replay: Replay,
     ) -> Option<Duration> {
         match result {
-            Err(e) => {
-                (e.is_timeout() || e.is_connect() || e.is_request()).then(|| self.backoff(retry))
-            }
+            // A connection that could not be made carried nothing. Any other
+            // failure may have come after the server read the request.
+            Err(e) if e.is_connect() => Some(self.backoff(retry)),
+            Err(e) => (replay == Replay::Safe && (e.is_timeout() || e.is_request()))
+                .then(|| self.backoff(retry)),
             Ok(response) => {
                 let headers = response.headers();
                 let status = response.status().as_u16();
                 let retryable = match headers.get(X_SHOULD_RETRY).map(HeaderValue::as_bytes) {
                     Some(b"true") => true,
                     Some(b"false") => false,
+                    _ if replay == Replay::Unsafe => {
+                        // The server asks to come back later: it did not act.
+                        matches!(status, 429 | 503)
+                            && (headers.contains_key("retry-after")
+                                || headers.contains_key("retry-after-ms"))
+                    }
                     _ => matches!(status, 408 | 409 | 429) || status >= 500,
                 };
                 retryable.then(|| retry_after(headers).unwrap_or_else(|| self.backoff(retry)))
@@ -68,6 +122,42 @@ impl RetryPolicy {
         let fraction = (random % 10_000) as f64 / 10_000.0;
         base.mul_f64(1.0 - 0.25 * fraction)
     }
+}
+
+/// A fresh idempotency key: one per call, sent on each of its attempts.
+///
+/// A version 4 UUID (the form the APIs that take one document, Stripe's
+/// `Idempotency-Key` among them) from 122 bits of SipHash output under
+/// `RandomState`'s per-process random keys, over a process-wide counter and
+/// the clock, so that no two calls share one, without a dependency on a
+/// random-number crate.
+pub(crate) fn idempotency_key() -> String {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let half = |which: u8| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u8(which);
+        hasher.write_u64(call);
+        hasher.write_u128(now);
+        hasher.finish()
+    };
+    // The version (4) and variant (0b10) bits of RFC 9562, over random ones.
+    const FIXED: u128 = (0xF000 << 64) | (0xC000 << 48);
+    const V4: u128 = (0x4000 << 64) | (0x8000 << 48);
+    let random = (u128::from(half(0)) << 64) | u128::from(half(1));
+    let bits = (random & !FIXED) | V4;
+    let hex = format!("{bits:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// The delay a response asks for, when it is in (0, [`MAX_RETRY_AFTER`]].
@@ -157,13 +247,17 @@ mod tests {
         let policy = policy();
         for status in [408, 409, 429, 500, 502, 503, 504, 599] {
             assert!(
-                policy.delay(&response(status, &[]), 0).is_some(),
+                policy
+                    .delay(&response(status, &[]), 0, Replay::Safe)
+                    .is_some(),
                 "{status}"
             );
         }
         for status in [200, 204, 301, 400, 401, 403, 404, 422] {
             assert!(
-                policy.delay(&response(status, &[]), 0).is_none(),
+                policy
+                    .delay(&response(status, &[]), 0, Replay::Safe)
+                    .is_none(),
                 "{status}"
             );
         }
@@ -174,18 +268,30 @@ mod tests {
         let policy = policy();
         assert!(
             policy
-                .delay(&response(400, &[("x-should-retry", "true")]), 0)
+                .delay(
+                    &response(400, &[("x-should-retry", "true")]),
+                    0,
+                    Replay::Safe
+                )
                 .is_some()
         );
         assert!(
             policy
-                .delay(&response(503, &[("x-should-retry", "false")]), 0)
+                .delay(
+                    &response(503, &[("x-should-retry", "false")]),
+                    0,
+                    Replay::Safe
+                )
                 .is_none()
         );
         // Anything else is no opinion: the status decides.
         assert!(
             policy
-                .delay(&response(503, &[("x-should-retry", "maybe")]), 0)
+                .delay(
+                    &response(503, &[("x-should-retry", "maybe")]),
+                    0,
+                    Replay::Safe
+                )
                 .is_some()
         );
     }
@@ -193,7 +299,8 @@ mod tests {
     #[test]
     fn retry_after_in_seconds_milliseconds_and_as_a_date() {
         let policy = policy();
-        let delay = |headers: &[(&str, &str)]| policy.delay(&response(503, headers), 0);
+        let delay =
+            |headers: &[(&str, &str)]| policy.delay(&response(503, headers), 0, Replay::Safe);
         assert_eq!(delay(&[("retry-after", "7")]), Some(Duration::from_secs(7)));
         assert_eq!(
             delay(&[("retry-after", " 1.5 ")]),
@@ -215,7 +322,11 @@ mod tests {
     #[test]
     fn a_delay_beyond_the_cap_or_in_the_past_falls_back_to_backoff() {
         let policy = policy();
-        let delay = |headers: &[(&str, &str)]| policy.delay(&response(429, headers), 0).unwrap();
+        let delay = |headers: &[(&str, &str)]| {
+            policy
+                .delay(&response(429, headers), 0, Replay::Safe)
+                .unwrap()
+        };
         let backoff =
             |d: Duration| d <= Duration::from_millis(100) && d >= Duration::from_millis(75);
         assert_eq!(delay(&[("retry-after", "60")]), MAX_RETRY_AFTER);
@@ -227,6 +338,81 @@ mod tests {
         assert!(backoff(delay(&[("retry-after", &past)])));
     }
 
+    #[test]
+    fn only_rfc_9110s_idempotent_methods_are_safe_to_replay() {
+        for method in ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"] {
+            assert_eq!(
+                Replay::of(&method.parse().unwrap()),
+                Replay::Safe,
+                "{method}"
+            );
+        }
+        for method in ["POST", "PATCH", "CONNECT", "PURGE", "LOCK"] {
+            assert_eq!(
+                Replay::of(&method.parse().unwrap()),
+                Replay::Unsafe,
+                "{method}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_write_is_retried_only_when_the_server_says_so() {
+        let policy = policy();
+        let delay = |status, headers: &[(&str, &str)]| {
+            policy.delay(&response(status, headers), 0, Replay::Unsafe)
+        };
+        // It may have been acted on: a 5xx, a 408, a 409 or a bare 429 is final.
+        for status in [408, 409, 429, 500, 502, 503, 504] {
+            assert_eq!(delay(status, &[]), None, "{status}");
+        }
+        assert_eq!(delay(500, &[("retry-after", "2")]), None);
+        // Come back later: not acted on.
+        for status in [429, 503] {
+            assert_eq!(
+                delay(status, &[("retry-after", "2")]),
+                Some(Duration::from_secs(2))
+            );
+            assert_eq!(
+                delay(status, &[("retry-after-ms", "20")]),
+                Some(Duration::from_millis(20))
+            );
+        }
+        // A delay beyond the cap still says "not acted on": backoff instead.
+        assert!(delay(503, &[("retry-after", "3600")]).is_some());
+        // The server's own word, either way.
+        assert!(delay(500, &[("x-should-retry", "true")]).is_some());
+        assert!(delay(400, &[("x-should-retry", "true")]).is_some());
+        assert_eq!(
+            delay(503, &[("x-should-retry", "false"), ("retry-after", "2")]),
+            None
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_are_version_4_uuids_and_never_repeat() {
+        let keys: std::collections::HashSet<String> =
+            (0..10_000).map(|_| idempotency_key()).collect();
+        assert_eq!(keys.len(), 10_000);
+        for key in keys.iter().take(100) {
+            let parts: Vec<&str> = key.split('-').collect();
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12],
+                "{key}"
+            );
+            assert!(
+                key.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()),
+                "{key}"
+            );
+            assert!(parts[2].starts_with('4'), "{key}");
+            assert!(
+                matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+                "{key}"
+            );
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn connection_failures_and_timeouts_retry_other_errors_do_not() {
         let policy = policy();
@@ -236,7 +422,9 @@ mod tests {
         drop(closed);
         let refused = reqwest::Client::new().get(&url).send().await;
         assert!(refused.as_ref().unwrap_err().is_connect());
-        assert!(policy.delay(&refused, 0).is_some());
+        assert!(policy.delay(&refused, 0, Replay::Safe).is_some());
+        // It never reached a server: a write is retried too.
+        assert!(policy.delay(&refused, 0, Replay::Unsafe).is_some());
 
         // A server that accepts and never answers: the paused clock runs the
         // timeout out at once.
@@ -248,7 +436,9 @@ mod tests {
             .send()
             .await;
         assert!(timed_out.as_ref().unwrap_err().is_timeout());
-        assert!(policy.delay(&timed_out, 0).is_some());
+        assert!(policy.delay(&timed_out, 0, Replay::Safe).is_some());
+        // The server may have acted before the time ran out.
+        assert!(policy.delay(&timed_out, 0, Replay::Unsafe).is_none());
 
         // A request that cannot be built is not worth repeating.
         let builder = reqwest::Client::new()
@@ -256,6 +446,6 @@ mod tests {
             .header("bad\nname", "x");
         let invalid = builder.send().await;
         assert!(invalid.is_err());
-        assert!(policy.delay(&invalid, 0).is_none());
+        assert!(policy.delay(&invalid, 0, Replay::Safe).is_none());
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{ResponseBuilderExt, StatusCode};
 
-use crate::retry::RetryPolicy;
+use crate::retry::{Replay, RetryPolicy, idempotency_key, is_idempotent};
 use crate::trace::Trace;
 use crate::{Envelope, MAX_ERROR_BODY, MAX_SUCCESS_BODY, Provider};
 
@@ -30,6 +30,8 @@ pub(crate) struct Settings {
     pub auth: HeaderValue,
     pub user_agent: HeaderValue,
     pub headers: HeaderMap,
+    /// The provider's idempotency-key header, if it declares one.
+    pub idempotency: Option<HeaderName>,
     pub timeout: Duration,
     pub retry: RetryPolicy,
     /// One permit per request in flight (see [`DEFAULT_MAX_CONCURRENT_REQUESTS`]).
@@ -89,6 +91,7 @@ impl Runtime {
     {
         let settings = &self.0;
         let policy = &settings.retry;
+        let replay = settings.replay(&mut request);
         let mut retry = 0;
         // progenitor asks for JSON exactly when the operation decodes a JSON body.
         let decodes_json = request
@@ -109,7 +112,9 @@ impl Runtime {
                 .flatten();
             settings.add_headers(request.headers_mut());
             let result = attempt(request).await;
-            let delay = next.as_ref().and_then(|_| policy.delay(&result, retry));
+            let delay = next
+                .as_ref()
+                .and_then(|_| policy.delay(&result, retry, replay));
             match (next, delay) {
                 (Some(next), Some(delay)) => {
                     trace.retry(retry + 1, &result, delay);
@@ -162,6 +167,26 @@ pub(crate) struct ErrorBody {
 pub(crate) struct EnvelopeFields(pub &'static Envelope);
 
 impl Settings {
+    /// Whether `request` may be sent again after it reached the server: if
+    /// its method is not idempotent and the provider takes an idempotency
+    /// key, it gets one now, once for all its attempts (unless the caller set
+    /// one through a parameter of the operation).
+    fn replay(&self, request: &mut reqwest::Request) -> Replay {
+        let Some(name) = &self.idempotency else {
+            return Replay::of(request.method());
+        };
+        if is_idempotent(request.method()) || request.headers().contains_key(name) {
+            return Replay::Safe;
+        }
+        match HeaderValue::try_from(idempotency_key()) {
+            Ok(key) => {
+                request.headers_mut().insert(name.clone(), key);
+                Replay::Safe
+            }
+            Err(_) => Replay::Unsafe,
+        }
+    }
+
     /// The default headers, `User-Agent` and the credential, over the
     /// operation's own headers.
     pub(crate) fn add_headers(&self, headers: &mut HeaderMap) {
@@ -393,6 +418,7 @@ mod tests {
             auth_prefix: "Bearer ",
             credential_env: "TEST_TOKEN",
             credential_name: "token",
+            idempotency_header: None,
             envelope,
             operations: OPERATIONS,
         }))
@@ -411,6 +437,7 @@ mod tests {
             auth_prefix: "Bearer ",
             credential_env: "TEST_TOKEN",
             credential_name: "token",
+            idempotency_header: None,
             envelope: None,
             operations: OPERATIONS,
         };
@@ -429,7 +456,28 @@ mod tests {
         let settings = Arc::into_inner(runtime.0).unwrap();
         Runtime(Arc::new(Settings {
             provider,
+            idempotency: provider
+                .idempotency_header
+                .map(|name| HeaderName::try_from(name).unwrap()),
             ..settings
+        }))
+    }
+
+    /// A provider whose API takes Stripe's `Idempotency-Key`.
+    fn keyed() -> &'static Provider {
+        Box::leak(Box::new(Provider {
+            title: "Test",
+            crate_name: "test-client",
+            crate_version: "1.2.3",
+            default_base_url: "https://api.example.com",
+            base_url_env: "TEST_BASE_URL",
+            auth_header: "Authorization",
+            auth_prefix: "Bearer ",
+            credential_env: "TEST_TOKEN",
+            credential_name: "token",
+            idempotency_header: Some("Idempotency-Key"),
+            envelope: None,
+            operations: OPERATIONS,
         }))
     }
 
@@ -459,16 +507,140 @@ mod tests {
         runtime: &Runtime,
         replies: impl Fn(usize) -> reqwest::Result<reqwest::Response>,
     ) -> (reqwest::Result<reqwest::Response>, usize) {
+        send_as(runtime, reqwest::Method::DELETE, replies).await
+    }
+
+    /// [`send`] with another method.
+    async fn send_as(
+        runtime: &Runtime,
+        method: reqwest::Method,
+        replies: impl Fn(usize) -> reqwest::Result<reqwest::Response>,
+    ) -> (reqwest::Result<reqwest::Response>, usize) {
         let attempts = Cell::new(0);
-        let trace = Trace::start(runtime.0.provider, "delete_thing", &request());
+        let mut request = request();
+        *request.method_mut() = method;
+        let trace = Trace::start(runtime.0.provider, "delete_thing", &request);
         let result = runtime
-            .send(request(), &trace, |_| {
+            .send(request, &trace, |_| {
                 attempts.set(attempts.get() + 1);
                 let reply = replies(attempts.get());
                 async move { reply }
             })
             .await;
         (result, attempts.get())
+    }
+
+    /// Sends `request` through the retry loop and a real HTTP client; returns
+    /// the result and the headers of each attempt.
+    async fn send_real(
+        runtime: &Runtime,
+        mut request: reqwest::Request,
+    ) -> (reqwest::Result<reqwest::Response>, Vec<HeaderMap>) {
+        // The paused clock runs the timeout out as soon as nothing else can happen.
+        *request.timeout_mut() = Some(Duration::from_secs(30));
+        let http = reqwest::Client::new();
+        let sent = std::cell::RefCell::new(Vec::new());
+        let trace = Trace::start(runtime.0.provider, "create_thing", &request);
+        let result = runtime
+            .send(request, &trace, |request| {
+                sent.borrow_mut().push(request.headers().clone());
+                http.execute(request)
+            })
+            .await;
+        (result, sent.into_inner())
+    }
+
+    /// A request to a server that accepts the connection, reads nothing and
+    /// never answers: it may have acted when the attempt times out.
+    async fn to_silent_server(method: &str) -> (reqwest::Request, tokio::net::TcpListener) {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/things", silent.local_addr().unwrap());
+        let request = reqwest::Request::new(method.parse().unwrap(), url.parse().unwrap());
+        (request, silent)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_timed_out_is_sent_once_without_an_idempotency_key() {
+        for method in ["POST", "PATCH", "PURGE"] {
+            let runtime = runtime(3, provider(None));
+            let (request, _server) = to_silent_server(method).await;
+            let (result, sent) = send_real(&runtime, request).await;
+            assert!(result.unwrap_err().is_timeout());
+            assert_eq!(sent.len(), 1, "{method}");
+            assert!(!sent[0].contains_key("idempotency-key"));
+        }
+        // An idempotent method is retried as before.
+        let runtime = runtime(3, provider(None));
+        let (request, _server) = to_silent_server("DELETE").await;
+        let (result, sent) = send_real(&runtime, request).await;
+        assert!(result.unwrap_err().is_timeout());
+        assert_eq!(sent.len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_never_reached_a_server_is_retried() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/things", closed.local_addr().unwrap());
+        drop(closed);
+        let runtime = runtime(3, provider(None));
+        let request = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
+        let (result, sent) = send_real(&runtime, request).await;
+        assert!(result.unwrap_err().is_connect());
+        assert_eq!(sent.len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_a_declared_header_one_key_per_call_goes_on_every_attempt() {
+        let runtime = runtime(3, keyed());
+        let mut keys = Vec::new();
+        for _ in 0..2 {
+            let (request, _server) = to_silent_server("POST").await;
+            let (result, sent) = send_real(&runtime, request).await;
+            assert!(result.unwrap_err().is_timeout());
+            assert_eq!(sent.len(), 4);
+            let key = sent[0]["idempotency-key"].clone();
+            assert!(sent.iter().all(|h| h["idempotency-key"] == key), "{sent:?}");
+            assert_eq!(key.len(), 36, "{key:?}");
+            keys.push(key);
+        }
+        assert_ne!(keys[0], keys[1], "each call has a key of its own");
+
+        // An idempotent method needs none.
+        let (request, _server) = to_silent_server("GET").await;
+        let (_, sent) = send_real(&runtime, request).await;
+        assert_eq!(sent.len(), 4);
+        assert!(!sent[0].contains_key("idempotency-key"));
+
+        // A key the caller set (a parameter of the operation) is the one sent.
+        let (mut request, _server) = to_silent_server("POST").await;
+        request
+            .headers_mut()
+            .insert("idempotency-key", HeaderValue::from_static("order-17"));
+        let (_, sent) = send_real(&runtime, request).await;
+        assert_eq!(sent.len(), 4);
+        assert!(sent.iter().all(|h| h["idempotency-key"] == "order-17"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_is_retried_when_the_server_says_it_did_not_act() {
+        let runtime = runtime(3, provider(None));
+        let sent = async |replies: &dyn Fn(usize) -> reqwest::Result<reqwest::Response>| {
+            let (result, attempts) = send_as(&runtime, reqwest::Method::POST, replies).await;
+            (result.unwrap().status().as_u16(), attempts)
+        };
+        assert_eq!(sent(&|_| reply(500, &[], "")).await, (500, 1));
+        assert_eq!(sent(&|_| reply(503, &[], "")).await, (503, 1));
+        assert_eq!(sent(&|_| reply(429, &[], "")).await, (429, 1));
+        assert_eq!(
+            sent(&|n| match n {
+                1 => reply(503, &[("retry-after", "1")], ""),
+                2 => reply(429, &[("retry-after-ms", "10")], ""),
+                3 => reply(500, &[("x-should-retry", "true")], ""),
+                _ => reply(201, &[], ""),
+            })
+            .await,
+            (201, 4)
+        );
     }
 
     /// What the client returns for a response the generated code did not expect.

@@ -431,13 +431,15 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// The registry entry of `tests/fixtures/lowered.yaml`: one operation per
-/// lowering (see `tests/tests/lowerings.rs`).
+/// lowering (see `tests/tests/lowerings.rs`), for an API that takes an
+/// idempotency key.
 pub const LOWERED_ENTRY: &str = r#"
 [providers.lowered]
 spec = "lowered.yaml"
 crate = "lowered"
 title = "Lowered"
 base_url_env = "LOWERED_BASE_URL"
+idempotency_header = "Idempotency-Key"
 
 [providers.lowered.auth]
 header = "Authorization"

@@ -217,4 +217,16 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
     for request in &requests {
         assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
     }
+
+    // The registry declares `idempotency_header`: each POST carries a key of
+    // its own (the runtime's), the idempotent methods none.
+    let keys: Vec<Option<&str>> = requests
+        .iter()
+        .map(|r| r.header("idempotency-key"))
+        .collect();
+    for (request, key) in requests.iter().zip(&keys) {
+        assert_eq!(key.is_some(), request.method == "POST", "{request:?}");
+    }
+    let posted: std::collections::BTreeSet<_> = keys.iter().flatten().collect();
+    assert_eq!(posted.len(), 3, "one key per call: {keys:?}");
 }

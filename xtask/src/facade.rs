@@ -106,6 +106,10 @@ pub fn facade(
         }
         None => quote!(None),
     };
+    let idempotency_header = match &provider.idempotency_header {
+        Some(name) => quote!(Some(#name)),
+        None => quote!(None),
+    };
     // Without lowered operations the hook does nothing, and says so plainly.
     let (request_arg, operation_arg, rewire_body) = if rewired.is_empty() {
         (
@@ -165,6 +169,7 @@ pub fn facade(
             auth_prefix: #prefix,
             credential_env: #key_env,
             credential_name: #what,
+            idempotency_header: #idempotency_header,
             envelope: #envelope,
             operations: OPERATIONS,
         };

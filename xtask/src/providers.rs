@@ -30,6 +30,12 @@ pub struct Provider {
     pub base_url_env: String,
     /// How the credential is sent.
     pub auth: Auth,
+    /// The header that carries an idempotency key, if the API takes one
+    /// (Stripe's `Idempotency-Key`): the runtime then sends a key of its own
+    /// with each call of a method that is not idempotent, the same on every
+    /// attempt, and retries such calls like idempotent ones.
+    #[serde(default)]
+    pub idempotency_header: Option<String>,
     /// The JSON envelope the API wraps bodies in, if any.
     #[serde(default)]
     pub envelope: Option<Envelope>,
