@@ -138,6 +138,19 @@ pub fn provider(p: &Provider, shown: &str) -> Result<()> {
     if let Err(reason) = header_name(&p.auth.header) {
         refuse(&auth, "header", &p.auth.header, reason)?;
     }
+    if let Some(header) = &p.idempotency_header {
+        if let Err(reason) = header_name(header) {
+            refuse(&entry, "idempotency_header", header, reason)?;
+        }
+        if header.eq_ignore_ascii_case(&p.auth.header) {
+            refuse(
+                &entry,
+                "idempotency_header",
+                header,
+                "it is also the credential's header; the key needs a header of its own".into(),
+            )?;
+        }
+    }
     if let Err(reason) = header_prefix(&p.auth.prefix) {
         refuse(&auth, "prefix", &p.auth.prefix, reason)?;
     }

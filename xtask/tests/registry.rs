@@ -66,6 +66,24 @@ fn values_that_would_change_a_generated_file_are_refused_and_nothing_is_written(
             ],
         ),
         (
+            "crate = \"gcore-iam\"\n",
+            "crate = \"gcore-iam\"\nidempotency_header = \"Idempotency Key\"\n",
+            &[
+                "[providers.gcore-iam]",
+                "idempotency_header = ",
+                "HTTP header name",
+            ],
+        ),
+        (
+            "crate = \"gcore-iam\"\n",
+            "crate = \"gcore-iam\"\nidempotency_header = \"authorization\"\n",
+            &[
+                "[providers.gcore-iam]",
+                "idempotency_header = ",
+                "the credential's header",
+            ],
+        ),
+        (
             "prefix = \"APIKey \"",
             "prefix = \"APIKey\\r\\nHost: evil.example\\r\\n\"",
             &[
