@@ -1,12 +1,19 @@
 //! Load step: spec file bytes → `serde_json::Value`.
 //!
 //! YAML and JSON are both accepted (JSON is YAML, but parsing `.json` with a JSON
-//! parser gives better messages). The YAML parser bounds recursion depth and alias
-//! expansion, so hostile documents fail with an error instead of exhausting memory.
+//! parser gives better messages). Every cost here is bounded before it is paid:
+//! only a regular file is read, and no more than [`MAX_SPEC_BYTES`] of it; the
+//! parsers bound nesting depth; and the values built are counted as they are
+//! built ([`MAX_VALUES`]), so a YAML alias used a thousand times cannot expand a
+//! small file into gigabytes.
 
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use serde::de::{self, DeserializeSeed};
 use serde_json::Value;
 
 /// Largest spec accepted, checked before the file is read.
@@ -18,6 +25,17 @@ use serde_json::Value;
 /// (Cloudflare's is ~15 MB) and bounds a run to about 2 GB.
 pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Most values (scalars, sequences and mappings) a document of up to
+/// [`MAX_SPEC_BYTES`] may hold once its aliases are expanded; a longer text
+/// (only `slice` reads one) gets this many per 16 MiB.
+///
+/// serde_norway bounds how often aliases are followed (100 per event), not
+/// what they expand to: one anchor of 100,000 items used 50,000 times is a
+/// 350 KB file of 5·10⁹ values. Real specs hold far fewer: Cloudflare's
+/// 4 MB JSON has 178,000 values, so its ~15 MB current one about 640,000.
+/// At about 100 bytes a value, a document refused here has cost ~200 MB.
+pub const MAX_VALUES: usize = 2 * 1024 * 1024;
+
 /// A loaded spec: the parsed document and the raw bytes (hashed into file headers).
 pub struct Loaded {
     /// The document as JSON.
@@ -28,24 +46,90 @@ pub struct Loaded {
 
 /// Reads and parses the spec at `path`; `shown` is how messages name it.
 pub fn load(path: &Path, shown: &str) -> Result<Loaded> {
+    let bytes = read_spec(path, shown, MAX_SPEC_BYTES)?;
+    let document = parse(&bytes, shown)?;
+    Ok(Loaded { document, bytes })
+}
+
+/// Reads the file at `path`, refusing what is not a regular file (after
+/// symlinks) or is longer than `limit` bytes.
+///
+/// `/dev/zero` or a FIFO reports no length, so the size check alone would let
+/// them through to an unbounded read (or a read that blocks forever); and a
+/// file may grow between the check and the read, so at most `limit + 1` bytes
+/// are read whatever its size said.
+pub fn read_spec(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         anyhow::anyhow!(
             "{shown}: cannot read the spec ({e}); check the `spec` entry in specs/providers.toml"
         )
     })?;
-    if meta.len() > MAX_SPEC_BYTES {
+    if !meta.is_file() {
         bail!(
-            "{shown}: the spec is {} bytes, more than the {MAX_SPEC_BYTES}-byte (16 MiB) limit; slice the operations you need out of it first",
-            meta.len()
+            "{shown}: the spec is {}, not a regular file; only a regular file is read as a spec, so save the document to one",
+            file_kind(&meta)
         );
     }
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{shown}: cannot read ({e})"))?;
-    let document = parse(&bytes, shown)?;
-    Ok(Loaded { document, bytes })
+    if meta.len() > limit {
+        bail!(
+            "{shown}: the spec is {} bytes, more than the {limit}-byte ({} MiB) limit; slice the operations you need out of it first",
+            meta.len(),
+            limit / (1024 * 1024)
+        );
+    }
+    let file =
+        std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{shown}: cannot read ({e})"))?;
+    // What was opened may not be what was checked (the path was replaced).
+    let opened = file
+        .metadata()
+        .map_err(|e| anyhow::anyhow!("{shown}: cannot read ({e})"))?;
+    if !opened.is_file() {
+        bail!(
+            "{shown}: the spec is {}, not a regular file; only a regular file is read as a spec, so save the document to one",
+            file_kind(&opened)
+        );
+    }
+    let mut bytes = Vec::with_capacity(opened.len().min(limit) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("{shown}: cannot read ({e})"))?;
+    if bytes.len() as u64 > limit {
+        bail!(
+            "{shown}: the spec grew past the {limit}-byte ({} MiB) limit while it was read; generate from a file that is not being written",
+            limit / (1024 * 1024)
+        );
+    }
+    Ok(bytes)
+}
+
+/// What a path that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "neither a file nor a directory"
 }
 
 /// Parses spec bytes; JSON when the name ends in `.json`, YAML otherwise.
 pub fn parse(bytes: &[u8], shown: &str) -> Result<Value> {
+    parse_within(bytes, shown, Budget::for_text(bytes.len()))
+}
+
+fn parse_within(bytes: &[u8], shown: &str, budget: Budget) -> Result<Value> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -60,26 +144,37 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Value> {
         bail!("{shown}: the file is empty; it should hold an OpenAPI document");
     }
     let document: Value = if shown.ends_with(".json") {
-        serde_json::from_str(text).map_err(|e| {
-            anyhow::anyhow!(
-                "{shown}:{}:{}: not valid JSON: {e}; {}",
-                e.line(),
-                e.column(),
-                yaml_advice(&e.to_string())
-            )
-        })?
+        let mut de = serde_json::Deserializer::from_str(text);
+        Node(&budget)
+            .deserialize(&mut de)
+            .and_then(|v| de.end().map(|()| v))
+            .map_err(|e| {
+                if budget.exceeded.get() {
+                    return budget.refusal(&format!("{shown}:{}:{}", e.line(), e.column()), None);
+                }
+                anyhow::anyhow!(
+                    "{shown}:{}:{}: not valid JSON: {e}; {}",
+                    e.line(),
+                    e.column(),
+                    yaml_advice(&e.to_string())
+                )
+            })?
     } else {
-        from_yaml(text).map_err(|e| {
-            let advice = yaml_advice(&e.to_string());
-            match e.location() {
-                Some(loc) => anyhow::anyhow!(
-                    "{shown}:{}:{}: not valid YAML: {e}; {advice}",
-                    loc.line(),
-                    loc.column()
-                ),
-                None => anyhow::anyhow!("{shown}: not valid YAML: {e}; {advice}"),
-            }
-        })?
+        Node(&budget)
+            .deserialize(serde_norway::Deserializer::from_str(text))
+            .map_err(|e| {
+                let at = match e.location() {
+                    Some(loc) => format!("{shown}:{}:{}", loc.line(), loc.column()),
+                    None => shown.to_string(),
+                };
+                if budget.exceeded.get() {
+                    // serde_norway puts the path (`x-b[20][3]`) before the message.
+                    let text = e.to_string();
+                    let path = text.split_once(": ").map(|(path, _)| path);
+                    return budget.refusal(&at, path.filter(|p| !p.contains(TOO_MANY)));
+                }
+                anyhow::anyhow!("{at}: not valid YAML: {e}; {}", yaml_advice(&e.to_string()))
+            })?
     };
     if !document.is_object() {
         bail!(
@@ -90,87 +185,144 @@ pub fn parse(bytes: &[u8], shown: &str) -> Result<Value> {
     Ok(document)
 }
 
-/// Parses YAML into a [`Value`], integers beyond 64 bits included (see [`Lenient`]).
-fn from_yaml(text: &str) -> Result<Value, serde_norway::Error> {
-    serde_norway::from_str(text).map(|Lenient(v)| v)
+/// The error a [`Node`] raises when the budget runs out; told apart from the
+/// parser's own errors by [`Budget::exceeded`], not by this text.
+const TOO_MANY: &str = "too many values";
+
+/// How many more values the document may hold ([`MAX_VALUES`]).
+struct Budget {
+    left: Cell<usize>,
+    limit: usize,
+    exceeded: Cell<bool>,
 }
 
-/// A [`Value`] that also takes integers beyond 64 bits, which YAML hands over as
-/// 128-bit integers and `serde_json` (without `arbitrary_precision`) refuses,
-/// failing the whole file: `maximum: 99999999999999999999999` is valid. They
-/// become the nearest float, as `serde_json` does when parsing JSON text, and
-/// the normalizer clamps them where they matter. Everything else is what
-/// `Value`'s own visitor does.
-struct Lenient(Value);
+impl Budget {
+    fn for_text(len: usize) -> Self {
+        Self::of(MAX_VALUES * len.div_ceil(MAX_SPEC_BYTES as usize).max(1))
+    }
 
-impl<'de> serde::Deserialize<'de> for Lenient {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(LenientVisitor).map(Lenient)
+    fn of(limit: usize) -> Self {
+        Self {
+            left: Cell::new(limit),
+            limit,
+            exceeded: Cell::new(false),
+        }
+    }
+
+    /// Counts one value, failing once the budget is spent.
+    fn take<E: de::Error>(&self) -> Result<(), E> {
+        match self.left.get().checked_sub(1) {
+            Some(left) => {
+                self.left.set(left);
+                Ok(())
+            }
+            None => {
+                self.exceeded.set(true);
+                Err(E::custom(TOO_MANY))
+            }
+        }
+    }
+
+    fn refusal(&self, at: &str, path: Option<&str>) -> anyhow::Error {
+        let path = path.map(|p| format!(" (at `{p}`)")).unwrap_or_default();
+        anyhow::anyhow!(
+            "{at}: the document holds more than {} values{path}, counting every use of an alias (`*name`) as a copy, as a \"billion laughs\" document would; write repeated parts once under `components` and `$ref` them, or slice the operations you need out of the spec",
+            self.limit
+        )
     }
 }
 
-struct LenientVisitor;
+/// Deserializes one value into a [`Value`], counting it and everything in it
+/// against the [`Budget`] as it is built, so an expansion is refused before
+/// it exists.
+///
+/// It also takes integers beyond 64 bits, which YAML hands over as 128-bit
+/// integers and `serde_json` (without `arbitrary_precision`) refuses, failing
+/// the whole file: `maximum: 99999999999999999999999` is valid. They become
+/// the nearest float, as `serde_json` does when parsing JSON text, and the
+/// normalizer clamps them where they matter. Everything else is what
+/// `Value`'s own visitor does.
+#[derive(Clone, Copy)]
+struct Node<'b>(&'b Budget);
 
-impl<'de> serde::de::Visitor<'de> for LenientVisitor {
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for Node<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        self.0.take()?;
         Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        self.0.take()?;
         Ok(v.into())
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        self.0.take()?;
         Ok(v.into())
     }
-    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-        Ok(serde_json::Number::from_i128(v).map_or_else(|| self.float(v as f64), Value::Number))
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        self.0.take()?;
+        Ok(serde_json::Number::from_i128(v).map_or_else(|| float(v as f64), Value::Number))
     }
-    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-        Ok(serde_json::Number::from_u128(v).map_or_else(|| self.float(v as f64), Value::Number))
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        self.0.take()?;
+        Ok(serde_json::Number::from_u128(v).map_or_else(|| float(v as f64), Value::Number))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(self.float(v))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        self.0.take()?;
+        Ok(float(v))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.0.take()?;
         Ok(Value::String(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.0.take()?;
         Ok(Value::String(v))
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.0.take()?;
         Ok(Value::Null)
     }
-    fn visit_none<E>(self) -> Result<Value, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        self.0.take()?;
         Ok(Value::Null)
     }
     fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        self.0.take()?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(Lenient(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
         Ok(Value::Array(items))
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.0.take()?;
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let Lenient(v) = map.next_value()?;
+            let v = map.next_value_seed(self)?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
 }
 
-impl LenientVisitor {
-    fn float(&self, v: f64) -> Value {
-        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
-    }
+fn float(v: f64) -> Value {
+    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
 }
 
 /// What to do about a YAML (or JSON) error; the parser's own limits get specific advice.
@@ -211,11 +363,44 @@ pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
     Lines::new(text).of_pointer(pointer)
 }
 
-/// A spec's lines, split once: a large document's notes (Cloudflare's run to
-/// two thousand) each look up a line, and splitting ten megabytes per note
-/// cost more than generating the crate.
+/// A spec's lines, split once, and an index of the keys of each block
+/// searched: a large document's notes (Cloudflare's run to two thousand)
+/// each look up a line, and a search from the top per note cost more than
+/// generating the crate (10,000 renamed schemas: 20 s).
 pub struct Lines<'a> {
     lines: Vec<&'a str>,
+    /// Per block searched: its lines by [`head`], in order.
+    blocks: RefCell<HashMap<Block, HashMap<&'a str, Vec<usize>>>>,
+}
+
+/// Where a search for a key looks: from line `start`, at lines indented at
+/// least `indent`, to the first line indented less when `bounded` (the
+/// search for a pointer's first key runs to the end).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Block {
+    start: usize,
+    indent: usize,
+    bounded: bool,
+}
+
+/// How a line may declare a key: `key:`, `'key':` or `"key":`.
+const QUOTES: [Option<u8>; 3] = [None, Some(b'\''), Some(b'"')];
+
+/// The text up to the first `:` (after the opening quote, and followed by
+/// `:`, for a quote): a line that declares a key has the head of the key
+/// followed by `:` (and the closing quote), so only lines of that head need
+/// checking, and the head is short even where a line is not (minified JSON).
+fn head(line: &str, quote: Option<u8>) -> Option<&str> {
+    let text = match quote {
+        None => line,
+        Some(q) => line.strip_prefix(q as char)?,
+    };
+    let bytes = text.as_bytes();
+    let end = match quote {
+        None => bytes.iter().position(|b| *b == b':')?,
+        Some(q) => bytes.windows(2).position(|w| w == [q, b':'])?,
+    };
+    Some(&text[..end])
 }
 
 impl<'a> Lines<'a> {
@@ -223,36 +408,29 @@ impl<'a> Lines<'a> {
     pub fn new(text: &'a str) -> Self {
         Self {
             lines: text.lines().collect(),
+            blocks: RefCell::default(),
         }
     }
 
     /// [`line_of_pointer`] on these lines.
     pub fn of_pointer(&self, pointer: &str) -> Option<usize> {
-        let mut min_indent = 0usize;
+        let mut block = Block {
+            start: 0,
+            indent: 0,
+            bounded: false,
+        };
         let mut line_no = 0usize;
-        let mut start = 0usize;
         for key in pointer.split('/').skip(1) {
             let key = key.replace("~1", "/").replace("~0", "~");
-            let mut found = None;
-            for (i, line) in self.lines.iter().enumerate().skip(start) {
-                let trimmed = line.trim_start();
-                if trimmed.is_empty() || trimmed.starts_with('#') {
-                    continue;
-                }
-                let indent = line.len() - trimmed.len();
-                if i > start && indent < min_indent && line_no > 0 {
-                    break;
-                }
-                if indent >= min_indent && declares(trimmed.trim_start_matches("- "), &key) {
-                    found = Some((i, indent));
-                    break;
-                }
-            }
-            match found {
-                Some((i, indent)) => {
+            match self.find(block, &key) {
+                Some(i) => {
+                    let line = self.lines[i];
                     line_no = i + 1;
-                    start = i + 1;
-                    min_indent = indent + 1;
+                    block = Block {
+                        start: i + 1,
+                        indent: line.len() - line.trim_start().len() + 1,
+                        bounded: true,
+                    };
                 }
                 // Array indices and flow-style mappings are not tracked: report the
                 // deepest line we did find.
@@ -260,6 +438,55 @@ impl<'a> Lines<'a> {
             }
         }
         (line_no > 0).then_some(line_no)
+    }
+
+    /// The first line of `block` that declares `key`.
+    fn find(&self, block: Block, key: &str) -> Option<usize> {
+        let mut blocks = self.blocks.borrow_mut();
+        let heads = blocks.entry(block).or_insert_with(|| self.heads(block));
+        let mut candidates: Vec<usize> = QUOTES
+            .iter()
+            .filter_map(|&quote| {
+                let declared = match quote {
+                    None => format!("{key}:"),
+                    Some(q) => format!("{q}{key}{q}:", q = q as char),
+                };
+                head(&declared, quote).and_then(|h| heads.get(h))
+            })
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates
+            .into_iter()
+            .find(|&i| declares(self.lines[i].trim_start().trim_start_matches("- "), key))
+    }
+
+    /// The lines of `block` that may declare a key, by [`head`].
+    fn heads(&self, block: Block) -> HashMap<&'a str, Vec<usize>> {
+        let mut heads: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        for (i, line) in self.lines.iter().enumerate().skip(block.start) {
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - trimmed.len();
+            if i > block.start && indent < block.indent && block.bounded {
+                break;
+            }
+            if indent >= block.indent {
+                let declaring = trimmed.trim_start_matches("- ");
+                for quote in QUOTES {
+                    if let Some(h) = head(declaring, quote) {
+                        let lines = heads.entry(h).or_default();
+                        if lines.last() != Some(&i) {
+                            lines.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        heads
     }
 }
 
@@ -323,9 +550,165 @@ mod tests {
     }
 
     #[test]
+    fn aliases_count_once_per_use() {
+        // 10 items behind one anchor, used 10 times: 1 + 11 + 1 + 10 * 11 values.
+        let text = format!(
+            "a: &a [{}]\nb: [{}]\n",
+            ["0"; 10].join(","),
+            ["*a"; 10].join(",")
+        );
+        let doc = parse_within(text.as_bytes(), "specs/x.yaml", Budget::of(123)).unwrap();
+        assert_eq!(doc["b"][9].as_array().map(Vec::len), Some(10));
+        let err = parse_within(text.as_bytes(), "specs/x.yaml", Budget::of(122))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("specs/x.yaml:1:"),
+            "the place where the budget ran out: {err}"
+        );
+        assert!(
+            err.contains("holds more than 122 values (at `b[9][9]`)"),
+            "{err}"
+        );
+        assert!(err.contains("every use of an alias"), "{err}");
+    }
+
+    #[test]
+    fn the_budget_bounds_json_too() {
+        let text = b"{\"a\": [1, 2, 3]}";
+        assert!(parse_within(text, "specs/x.json", Budget::of(5)).is_ok());
+        let err = parse_within(text, "specs/x.json", Budget::of(4))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("specs/x.json:1:") && err.contains("more than 4 values"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_text_only_past_the_byte_limit() {
+        assert_eq!(Budget::for_text(10).limit, MAX_VALUES);
+        assert_eq!(Budget::for_text(MAX_SPEC_BYTES as usize).limit, MAX_VALUES);
+        assert_eq!(
+            Budget::for_text(MAX_SPEC_BYTES as usize + 1).limit,
+            2 * MAX_VALUES
+        );
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = read_spec(dir.path(), "specs/x.yaml", 10)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("specs/x.yaml: the spec is a directory, not a regular file"),
+            "{err}"
+        );
+        let file = dir.path().join("x.yaml");
+        std::fs::write(&file, "0123456789").unwrap();
+        assert_eq!(read_spec(&file, "x", 10).unwrap(), b"0123456789");
+        let err = read_spec(&file, "specs/x.yaml", 9).unwrap_err().to_string();
+        assert!(
+            err.contains("the spec is 10 bytes, more than the 9-byte"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn json_by_extension() {
         let err = parse(b"{\"a\": }", "specs/x.json").unwrap_err().to_string();
         assert!(err.starts_with("specs/x.json:1:7: not valid JSON"), "{err}");
+    }
+
+    /// The search before blocks were indexed: from the top, per key.
+    fn searched(text: &str, pointer: &str) -> Option<usize> {
+        let lines: Vec<&str> = text.lines().collect();
+        let declares = |line: &str, key: &str| {
+            let quoted = |q: char| {
+                line.strip_prefix(q)
+                    .and_then(|rest| rest.strip_prefix(key))
+                    .and_then(|rest| rest.strip_prefix(q))
+            };
+            [line.strip_prefix(key), quoted('\''), quoted('"')]
+                .into_iter()
+                .flatten()
+                .any(|rest| rest.starts_with(':'))
+        };
+        let (mut min_indent, mut line_no, mut start) = (0, 0, 0);
+        for key in pointer.split('/').skip(1) {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            let mut found = None;
+            for (i, line) in lines.iter().enumerate().skip(start) {
+                let trimmed = line.trim_start();
+                if trimmed.is_empty() || trimmed.starts_with('#') {
+                    continue;
+                }
+                let indent = line.len() - trimmed.len();
+                if i > start && indent < min_indent && line_no > 0 {
+                    break;
+                }
+                if indent >= min_indent && declares(trimmed.trim_start_matches("- "), &key) {
+                    found = Some((i, indent));
+                    break;
+                }
+            }
+            match found {
+                Some((i, indent)) => {
+                    line_no = i + 1;
+                    start = i + 1;
+                    min_indent = indent + 1;
+                }
+                None => break,
+            }
+        }
+        (line_no > 0).then_some(line_no)
+    }
+
+    #[test]
+    fn indexed_blocks_find_what_the_search_found() {
+        let text = "openapi: 3.0.3\n# a: comment\npaths:\n  /a/{b}:\n    get:\n      'a:b': 1\n      \"q\": 2\n      '':\n        - x: 1\n        - - y: 2\n      a: |\n        type: text\n    type: late\ncomponents:\n  schemas:\n    a:b:c: {}\n    Foo:\n      type: object\n      properties:\n        type: {type: string}\n    type: x\n";
+        let keys = [
+            "",
+            "openapi",
+            "paths",
+            "/a/{b}",
+            "get",
+            "a:b",
+            "a",
+            "'a",
+            "q",
+            "x",
+            "y",
+            "type",
+            "components",
+            "schemas",
+            "a:b:c",
+            "a:b:",
+            "Foo",
+            "properties",
+            "0",
+            "nothing",
+        ];
+        let lines = Lines::new(text);
+        for a in keys {
+            for b in keys {
+                for c in keys {
+                    let pointer = format!(
+                        "/{}/{}/{}",
+                        a.replace('~', "~0").replace('/', "~1"),
+                        b.replace('~', "~0").replace('/', "~1"),
+                        c.replace('~', "~0").replace('/', "~1")
+                    );
+                    assert_eq!(
+                        lines.of_pointer(&pointer),
+                        searched(text, &pointer),
+                        "{pointer}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
