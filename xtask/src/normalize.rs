@@ -106,6 +106,62 @@ fn child(ptr: &str, token: &str) -> String {
     format!("{ptr}/{}", token.replace('~', "~0").replace('/', "~1"))
 }
 
+/// A total order on JSON values that agrees with `==`, so that duplicates
+/// are found by sorting (`uniqueItems`, an `enum` checked against many
+/// values) rather than by comparing every pair.
+fn cmp_values(a: &Value, b: &Value) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let rank = |v: &Value| match v {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::Number(_) => 2,
+        Value::String(_) => 3,
+        Value::Array(_) => 4,
+        Value::Object(_) => 5,
+    };
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) => {
+            // `==` tells the stored kinds apart (`1` is not `1.0`), so the
+            // order does too: kind first, then value.
+            let kind = |n: &serde_json::Number| {
+                if n.is_f64() {
+                    2
+                } else if n.is_u64() {
+                    1
+                } else {
+                    0
+                }
+            };
+            kind(x).cmp(&kind(y)).then_with(|| match kind(x) {
+                0 => x.as_i64().cmp(&y.as_i64()),
+                1 => x.as_u64().cmp(&y.as_u64()),
+                // Never NaN; `-0.0 == 0.0` is `Equal` here too.
+                _ => x
+                    .as_f64()
+                    .partial_cmp(&y.as_f64())
+                    .unwrap_or(Ordering::Equal),
+            })
+        }
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Array(x), Value::Array(y)) => x
+            .iter()
+            .zip(y)
+            .map(|(a, b)| cmp_values(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        // Keys iterate in order (serde_json without `preserve_order`), so
+        // entry by entry is a total order.
+        (Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .zip(y)
+            .map(|((ka, va), (kb, vb))| ka.cmp(kb).then_with(|| cmp_values(va, vb)))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
 #[derive(Default)]
 struct Ctx {
     notes: Vec<Note>,
@@ -554,6 +610,36 @@ mod tests {
         let e = normalize(json!({"openapi": "3.1.0", "info": {}})).unwrap_err();
         assert_eq!(e.pointer, "/paths");
         assert!(e.message.contains("nothing to generate"));
+    }
+
+    #[test]
+    fn the_order_of_values_agrees_with_equality() {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| json!(i)),
+            (-3i64..3).prop_map(|i| json!(i as f64)),
+            Just(json!(-0.0)),
+            "[ab]{0,2}".prop_map(Value::String),
+        ];
+        let value = leaf.prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::btree_map("[ab]", inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        proptest!(|(a in value.clone(), b in value.clone(), c in value)| {
+            let ab = cmp_values(&a, &b);
+            prop_assert_eq!(ab.is_eq(), a == b);
+            prop_assert_eq!(ab.reverse(), cmp_values(&b, &a));
+            if ab.is_le() && cmp_values(&b, &c).is_le() {
+                prop_assert!(cmp_values(&a, &c).is_le());
+            }
+        });
+        assert!(cmp_values(&json!(1), &json!(1.0)).is_ne());
+        assert!(cmp_values(&json!(0.0), &json!(-0.0)).is_eq());
     }
 
     #[test]

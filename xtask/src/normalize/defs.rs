@@ -125,10 +125,11 @@ pub(super) fn place(root: &mut Map<String, Value>, ctx: &mut Ctx) {
         .and_then(Value::as_object)
         .map(|s| s.keys().cloned().collect())
         .unwrap_or_default();
+    let mut numbered = BTreeMap::new();
     let names: Vec<Option<String>> = found
         .iter()
         .zip(&used)
-        .map(|(def, used)| used.then(|| hoisted_name(def, &mut taken)))
+        .map(|(def, used)| used.then(|| hoisted_name(def, &mut taken, &mut numbered)))
         .collect();
 
     let mut rewrite = |r: &mut String| {
@@ -172,7 +173,14 @@ pub(super) fn place(root: &mut Map<String, Value>, ctx: &mut Ctx) {
 
 /// The definition's name, made a valid 3.0 component name (`[A-Za-z0-9._-]+`);
 /// on a clash, prefixed with the component holding it, then numbered.
-fn hoisted_name(def: &Def, taken: &mut BTreeSet<String>) -> String {
+/// `numbered` keeps, per name, the first number not yet tried: every lower
+/// one is taken, so a thousand definitions of one name cost a thousand
+/// tries, not half a million.
+fn hoisted_name(
+    def: &Def,
+    taken: &mut BTreeSet<String>,
+    numbered: &mut BTreeMap<String, usize>,
+) -> String {
     let clean = |s: &str| -> String {
         let s: String = s
             .chars()
@@ -194,9 +202,17 @@ fn hoisted_name(def: &Def, taken: &mut BTreeSet<String>) -> String {
         .map(|o| clean(&o.replace("~1", "/").replace("~0", "~")));
     let name = std::iter::once(base.clone())
         .chain(owner.map(|o| format!("{o}_{base}")))
-        .chain((2..).map(|n| format!("{base}_{n}")))
         .find(|n| !taken.contains(n))
-        .unwrap_or(base);
+        .unwrap_or_else(|| {
+            let n = numbered.entry(base.clone()).or_insert(2);
+            loop {
+                let name = format!("{base}_{n}");
+                *n += 1;
+                if !taken.contains(&name) {
+                    break name;
+                }
+            }
+        });
     taken.insert(name.clone());
     name
 }

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, child};
+use super::{Ctx, child, cmp_values};
 
 /// Keywords dropped outright, with what is lost.
 const DROPPED: [(&str, &str); 12] = [
@@ -146,20 +146,35 @@ fn accepts_none(s: &Value) -> bool {
 
 /// One schema admitting what any of `schemas` admits, `None` for none of them.
 fn any_of(schemas: Vec<Value>) -> Option<Value> {
-    let mut kept: Vec<Value> = Vec::new();
-    for s in schemas {
-        if accepts_all(&s) {
-            return Some(json!({}));
-        }
-        let s = if s == json!(false) {
-            json!({"not": {}})
-        } else {
-            s
-        };
-        if !accepts_none(&s) && !kept.contains(&s) {
-            kept.push(s);
+    if schemas.iter().any(accepts_all) {
+        return Some(json!({}));
+    }
+    let schemas: Vec<Value> = schemas
+        .into_iter()
+        .map(|s| {
+            if s == json!(false) {
+                json!({"not": {}})
+            } else {
+                s
+            }
+        })
+        .filter(|s| !accepts_none(s))
+        .collect();
+    // The first of equal schemas is kept, found by sorting: a hostile
+    // document may have thousands.
+    let mut order: Vec<usize> = (0..schemas.len()).collect();
+    order.sort_by(|&a, &b| cmp_values(&schemas[a], &schemas[b]).then(a.cmp(&b)));
+    let mut first = vec![true; schemas.len()];
+    for pair in order.windows(2) {
+        if schemas[pair[0]] == schemas[pair[1]] {
+            first[pair[1]] = false;
         }
     }
+    let mut kept: Vec<Value> = schemas
+        .into_iter()
+        .zip(first)
+        .filter_map(|(s, first)| first.then_some(s))
+        .collect();
     match kept.len() {
         0 => None,
         1 => kept.pop(),

@@ -28,9 +28,11 @@
 //!   panics. The keywords apply to one type only, so that type is what the
 //!   author meant; schemas typify already reads without a type are left alone.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, child, schema::convert_exclusive};
+use super::{Ctx, child, cmp_values, schema::convert_exclusive};
 
 /// 2^63: the first integer `i64` cannot hold.
 const I64_END: f64 = 9_223_372_036_854_775_808.0;
@@ -247,7 +249,10 @@ fn infer_type(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
 /// when that yields a value it admits (Cloudflare writes `default: "true"` on
 /// booleans), dropped otherwise.
 fn default(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
-    let Some(value) = map.get("default").filter(|v| !admits(map, v)) else {
+    let Some(value) = map
+        .get("default")
+        .filter(|v| !admits(&mut Admits::default(), map, v))
+    else {
         return;
     };
     let at = child(ptr, "default");
@@ -255,7 +260,7 @@ fn default(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
     let parsed = value
         .as_str()
         .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .filter(|parsed| admits(map, parsed));
+        .filter(|parsed| admits(&mut Admits::default(), map, parsed));
     match parsed {
         Some(parsed) => {
             ctx.note(
@@ -277,10 +282,44 @@ fn default(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
     }
 }
 
+/// Checks values against schemas, linear in the value: a default of 100,000
+/// items checked against `uniqueItems` or an `enum` of as many values is
+/// sorted, not compared pair by pair.
+#[derive(Default)]
+struct Admits<'s> {
+    /// Each large `enum` met so far (by address), sorted.
+    enums: HashMap<*const Vec<Value>, Vec<&'s Value>>,
+}
+
+/// Below this many values an `enum` is scanned; above, sorted once.
+const SCAN: usize = 16;
+
+impl<'s> Admits<'s> {
+    /// Whether `values` (an `enum`) holds `value`.
+    fn listed(&mut self, values: &'s Vec<Value>, value: &Value) -> bool {
+        if values.len() <= SCAN {
+            return values.contains(value);
+        }
+        let sorted = self.enums.entry(values).or_insert_with(|| {
+            let mut sorted: Vec<&Value> = values.iter().collect();
+            sorted.sort_by(|a, b| cmp_values(a, b));
+            sorted
+        });
+        sorted.binary_search_by(|v| cmp_values(v, value)).is_ok()
+    }
+}
+
+/// Whether two of `items` are equal.
+fn has_duplicates(items: &[Value]) -> bool {
+    let mut sorted: Vec<&Value> = items.iter().collect();
+    sorted.sort_by(|a, b| cmp_values(a, b));
+    sorted.windows(2).any(|pair| pair[0] == pair[1])
+}
+
 /// Whether `schema` admits `value`, judged only from what it says in place:
 /// `type`, `nullable`, `enum`, `const`, bounds, lengths, and inline `items`
 /// and `properties`. References and combinators admit anything here.
-fn admits(schema: &Map<String, Value>, value: &Value) -> bool {
+fn admits<'s>(cache: &mut Admits<'s>, schema: &'s Map<String, Value>, value: &Value) -> bool {
     if schema.contains_key("$ref") {
         return true;
     }
@@ -309,7 +348,7 @@ fn admits(schema: &Map<String, Value>, value: &Value) -> bool {
             || (types.is_empty() && !schema.contains_key("enum"));
     }
     if let Some(Value::Array(values)) = schema.get("enum")
-        && !values.contains(value)
+        && !cache.listed(values, value)
     {
         return false;
     }
@@ -342,12 +381,8 @@ fn admits(schema: &Map<String, Value>, value: &Value) -> bool {
             let item_schema = schema.get("items").and_then(Value::as_object);
             !(count("minItems").is_some_and(|m| len < m)
                 || count("maxItems").is_some_and(|m| len > m)
-                || (unique
-                    && items
-                        .iter()
-                        .enumerate()
-                        .any(|(i, v)| items[i + 1..].contains(v)))
-                || item_schema.is_some_and(|s| items.iter().any(|v| !admits(s, v))))
+                || (unique && has_duplicates(items))
+                || item_schema.is_some_and(|s| items.iter().any(|v| !admits(cache, s, v))))
         }
         Value::Object(fields) => {
             let properties = schema.get("properties").and_then(Value::as_object);
@@ -363,7 +398,7 @@ fn admits(schema: &Map<String, Value>, value: &Value) -> bool {
                     props
                         .get(name)
                         .and_then(Value::as_object)
-                        .is_some_and(|s| !admits(s, v))
+                        .is_some_and(|s| !admits(cache, s, v))
                 })
             });
             !(missing || wrong)
@@ -701,6 +736,26 @@ mod tests {
                 usize::from(inferred.is_some()),
                 "{schema}: {notes:?}"
             );
+        }
+    }
+
+    #[test]
+    fn long_arrays_and_enums_are_checked_by_sorting() {
+        // Past the scanned length, and with values `==` tells apart.
+        let many: Vec<Value> = (0..40).map(|i| json!({"k": [i, "x"]})).collect();
+        let listed = json!({"type": "array", "uniqueItems": true,
+            "items": {"enum": many.clone()}, "default": many.clone()});
+        assert_eq!(fixed(listed.clone()).0, listed);
+        let mut twice = many.clone();
+        twice.push(json!({"k": [7, "x"]}));
+        let mut unlisted = many.clone();
+        unlisted.push(json!({"k": [7.0, "x"]}));
+        for default in [twice, unlisted] {
+            let mut with = listed.clone();
+            with["default"] = json!(default);
+            let mut without = listed.clone();
+            without.as_object_mut().unwrap().remove("default");
+            assert_eq!(fixed(with).0, without);
         }
     }
 
