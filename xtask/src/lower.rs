@@ -124,8 +124,11 @@ pub fn lower(doc: &mut Value) -> Lowered {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return out;
     };
-    let mut methods: BTreeSet<String> = RESERVED_METHODS.iter().map(|m| m.to_string()).collect();
-    let mut ids = BTreeSet::new();
+    let mut taken = TakenIds {
+        ids: BTreeSet::new(),
+        methods: RESERVED_METHODS.iter().map(|m| m.to_string()).collect(),
+        numbered: BTreeMap::new(),
+    };
     for (path, item) in paths.iter_mut() {
         let item_at = format!("/paths/{}", escape_pointer(path));
         let Some(item) = item.as_object_mut() else {
@@ -154,7 +157,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
                     "the operation declares no responses (optional since OpenAPI 3.1): any success is accepted and its body is not read",
                 );
             }
-            unique_id(op, &at, &mut ids, &mut methods, &mut out);
+            unique_id(op, &at, &mut taken, &mut out);
             path_parameters(&components, path, shared_params.as_ref(), op, &at, &mut out);
             parameter_schemas(&components, op, &at, &mut out);
             let mut wire =
@@ -209,12 +212,23 @@ fn distinct_schema_names(doc: &mut Value, out: &mut Lowered) {
     // module, where a type of that name would shadow the trait.
     let mut taken: BTreeSet<String> = ["Default".to_string()].into();
     let mut renames = BTreeMap::new();
+    // Per type name, the first number not yet tried: `{name}_{n}` is that
+    // type name followed by `n`, and every lower number is taken, so a
+    // thousand schemas of one type name cost a thousand tries, not half a
+    // million.
+    let mut numbered: BTreeMap<String, usize> = BTreeMap::new();
     for name in schemas.keys() {
         let mut candidate = name.clone();
-        let mut n = 1;
-        while !taken.insert(type_name(&candidate)) {
-            n += 1;
-            candidate = format!("{name}_{n}");
+        let wanted = type_name(name);
+        if !taken.insert(wanted.clone()) {
+            let n = numbered.entry(wanted).or_insert(2);
+            loop {
+                candidate = format!("{name}_{n}");
+                *n += 1;
+                if taken.insert(type_name(&candidate)) {
+                    break;
+                }
+            }
         }
         if candidate != *name {
             renames.insert(name.clone(), candidate);
@@ -336,7 +350,7 @@ fn distinct_property_names(map: &mut Map<String, Value>, at: &str, out: &mut Low
         return;
     };
     let mut taken = BTreeSet::new();
-    let colliding: Vec<String> = props
+    let colliding: BTreeSet<String> = props
         .keys()
         .filter(|name| !taken.insert(name.to_snake_case()))
         .cloned()
@@ -348,11 +362,7 @@ fn distinct_property_names(map: &mut Map<String, Value>, at: &str, out: &mut Low
         props.retain(|name, _| !colliding.contains(name));
     }
     if let Some(Value::Array(required)) = map.get_mut("required") {
-        required.retain(|name| {
-            !name
-                .as_str()
-                .is_some_and(|n| colliding.contains(&n.to_string()))
-        });
+        required.retain(|name| !name.as_str().is_some_and(|n| colliding.contains(n)));
     }
     let closed = map.get("additionalProperties") == Some(&Value::Bool(false));
     if closed || !map.contains_key("additionalProperties") {
@@ -430,24 +440,44 @@ fn retype_enum(map: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
     }
 }
 
+/// The operationIds and method names given out so far.
+struct TakenIds {
+    ids: BTreeSet<String>,
+    methods: BTreeSet<String>,
+    /// Per method name, the first number not yet tried as a suffix.
+    numbered: BTreeMap<String, usize>,
+}
+
 /// Makes the operation's method name unique.
 fn unique_id(
     op: &mut Map<String, Value>,
     at: &str,
-    ids: &mut BTreeSet<String>,
-    methods: &mut BTreeSet<String>,
+    taken: &mut TakenIds,
     out: &mut Lowered,
 ) {
+    let TakenIds {
+        ids,
+        methods,
+        numbered,
+    } = taken;
     let id = op
         .get("operationId")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
     let mut candidate = id.clone();
-    let mut n = 1;
-    while ids.contains(&candidate) || methods.contains(&method_name(&candidate)) {
-        n += 1;
-        candidate = format!("{id}_{n}");
+    let method = method_name(&id);
+    if ids.contains(&candidate) || methods.contains(&method) {
+        // As for schema names: `{id}_{n}`'s method is `{method}_{n}`, and
+        // every number below the one kept is taken.
+        let n = numbered.entry(method).or_insert(2);
+        loop {
+            candidate = format!("{id}_{n}");
+            *n += 1;
+            if !ids.contains(&candidate) && !methods.contains(&method_name(&candidate)) {
+                break;
+            }
+        }
     }
     if candidate != id {
         let clash = if ids.contains(&id) {

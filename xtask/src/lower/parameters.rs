@@ -2,7 +2,7 @@
 //! declared, path parameters not marked required, values that must print as
 //! text, cookies, `content` schemas, and parameters whose Rust names collide.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
@@ -286,6 +286,7 @@ pub(super) fn distinct_parameter_names(
         .flatten()
         .map(|p| resolve(components, p).and_then(located))
         .collect();
+    let declared: BTreeSet<&(String, String)> = own.iter().flatten().collect();
     // Shared parameters not overridden by the operation's own: progenitor
     // merges both lists.
     let inherited = shared
@@ -293,7 +294,7 @@ pub(super) fn distinct_parameter_names(
         .into_iter()
         .flatten()
         .filter_map(|p| resolve(components, p).and_then(located))
-        .filter(|np| !own.contains(&Some(np.clone())));
+        .filter(|np| !declared.contains(np));
     let mut taken = BTreeSet::new();
     for (name, location) in inherited.chain(own.iter().flatten().cloned()) {
         if location == "path" {
@@ -304,6 +305,8 @@ pub(super) fn distinct_parameter_names(
     let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return wire;
     };
+    // Per name and location, the first number not yet tried.
+    let mut numbered: BTreeMap<String, usize> = BTreeMap::new();
     for (i, located) in own.into_iter().enumerate() {
         let Some((name, location)) = located else {
             continue;
@@ -315,10 +318,15 @@ pub(super) fn distinct_parameter_names(
             continue;
         }
         let mut renamed = format!("{name}_{location}");
-        let mut n = 2;
-        while !taken.insert(renamed.to_snake_case()) {
-            renamed = format!("{name}_{location}_{n}");
-            n += 1;
+        if !taken.insert(renamed.to_snake_case()) {
+            let n = numbered.entry(renamed.to_snake_case()).or_insert(2);
+            loop {
+                renamed = format!("{name}_{location}_{n}");
+                *n += 1;
+                if taken.insert(renamed.to_snake_case()) {
+                    break;
+                }
+            }
         }
         let Some(mut inlined) = resolve(components, &params[i]).cloned() else {
             continue;

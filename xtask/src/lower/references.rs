@@ -9,7 +9,7 @@
 //! inlined. References inside the copied targets are rewritten too, so a
 //! target that refers to itself becomes an ordinary recursive component.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToUpperCamelCase;
 use serde_json::Value;
@@ -26,6 +26,7 @@ pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
         .collect();
     // target reference → (kind, new name), in order of first use.
     let mut hoisted: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut names = Names::default();
     let mut order = Vec::new();
     for (at, reference) in &found {
         if hoisted.contains_key(reference) {
@@ -38,7 +39,7 @@ pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
             continue; // preflight names a reference to nothing
         }
         let kind = kind_at(at);
-        let name = unique_name(doc, kind, target, &hoisted);
+        let name = unique_name(doc, kind, target, &mut names);
         out.note(
             "reference-hoisted",
             at.clone(),
@@ -141,14 +142,20 @@ fn kind_at(at: &str) -> &'static str {
     }
 }
 
+/// The names given to hoisted targets so far.
+#[derive(Default)]
+struct Names {
+    /// (kind, name) of every hoisted copy.
+    given: BTreeSet<(String, String)>,
+    /// Per (kind, base name), the first number not yet tried: many targets
+    /// may share a base (`a`, `a.`, `a-` are all `A`), and every lower
+    /// number is taken.
+    numbered: BTreeMap<(String, String), usize>,
+}
+
 /// A component name from the target's pointer (its last few segments), not
 /// yet taken.
-fn unique_name(
-    doc: &Value,
-    kind: &str,
-    target: &str,
-    hoisted: &BTreeMap<String, (String, String)>,
-) -> String {
+fn unique_name(doc: &Value, kind: &str, target: &str, names: &mut Names) -> String {
     let words: Vec<String> = target
         .split('/')
         .skip(1)
@@ -166,16 +173,24 @@ fn unique_name(
     if base.is_empty() || base.starts_with(|c: char| c.is_ascii_digit()) {
         base = format!("Ref{base}");
     }
-    let taken = |name: &str| {
+    let taken = |names: &Names, name: &str| {
         doc.pointer(&format!("/components/{kind}/{name}")).is_some()
-            || hoisted.values().any(|(k, n)| k == kind && n == name)
+            || names.given.contains(&(kind.to_string(), name.to_string()))
     };
     let mut name = base.clone();
-    let mut n = 2;
-    while taken(&name) {
-        name = format!("{base}{n}");
-        n += 1;
+    if taken(names, &name) {
+        let key = (kind.to_string(), base.clone());
+        let mut n = names.numbered.get(&key).copied().unwrap_or(2);
+        loop {
+            name = format!("{base}{n}");
+            n += 1;
+            if !taken(names, &name) {
+                break;
+            }
+        }
+        names.numbered.insert(key, n);
     }
+    names.given.insert((kind.to_string(), name.clone()));
     name
 }
 
