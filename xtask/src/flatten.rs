@@ -25,7 +25,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value, json};
 
 use crate::generate::escape_pointer;
-use crate::lower::{Lowered, Lowering};
+use crate::lower::{Copies, Lowered, Lowering};
 
 /// Deepest `$ref`/`allOf` nesting followed while merging.
 const MAX_DEPTH: usize = 16;
@@ -97,6 +97,10 @@ struct Merger {
     /// Reference → the remembered references whose merge followed it, to
     /// forget when its target changes.
     dependents: HashMap<String, Vec<String>>,
+    /// The properties merged are copies: counted with lowering's others.
+    copies: Copies,
+    /// Where the `allOf` being merged stands, for the count.
+    at: String,
 }
 
 impl Merger {
@@ -135,15 +139,21 @@ impl Merger {
                     return None;
                 }
                 height = height.max(below + 1);
+                if !self.copies.allow(object.properties.values(), &self.at) {
+                    return None;
+                }
                 out.absorb(&object, &mut seen);
             }
         }
+        let properties = map.get("properties").and_then(Value::as_object);
+        if !self
+            .copies
+            .allow(properties.into_iter().flatten().map(|(_, v)| v), &self.at)
+        {
+            return None;
+        }
         let own = Object {
-            properties: map
-                .get("properties")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
+            properties: properties.cloned().unwrap_or_default(),
             required: map
                 .get("required")
                 .and_then(Value::as_array)
@@ -206,9 +216,15 @@ impl Merger {
     }
 
     /// The flat object replacing `schema`'s `allOf`, if it needs one.
-    fn flattened(&mut self, components: &Value, schema: &Value) -> Option<(Value, Vec<String>)> {
+    fn flattened(
+        &mut self,
+        components: &Value,
+        schema: &Value,
+        at: &str,
+    ) -> Option<(Value, Vec<String>)> {
         let map = schema.as_object()?;
         map.get("allOf")?;
+        at.clone_into(&mut self.at);
         let (merged, _) = self.object(components, schema, &mut Vec::new())?;
         if !merged.repeated {
             return None;
@@ -263,7 +279,7 @@ impl Merger {
             }
             _ => return false,
         }
-        if let Some((flat, overridden)) = self.flattened(components, value) {
+        if let Some((flat, overridden)) = self.flattened(components, value, at) {
             *value = flat;
             changed = true;
             if !overridden.is_empty() {
@@ -349,13 +365,23 @@ fn dependency_order(schemas: &Map<String, Value>) -> Vec<String> {
 /// Flattens every such `allOf`: component schemas first (each after those it
 /// refers to, which it then sees flattened), then the rest of the document.
 pub fn flatten(doc: &mut Value, out: &mut Lowered) {
-    let mut components = doc.get("components").cloned().unwrap_or(Value::Null);
+    // The components are read while the document is rewritten: taken out of
+    // it meanwhile, not copied, so that no flattened schema is held twice.
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    let taken = root.remove("components");
+    let present = taken.is_some();
+    let mut components = taken.unwrap_or(Value::Null);
     let names = components
         .pointer("/schemas")
         .and_then(Value::as_object)
         .map(dependency_order)
         .unwrap_or_default();
-    let mut merger = Merger::default();
+    let mut merger = Merger {
+        copies: std::mem::take(&mut out.copies),
+        ..Merger::default()
+    };
     // Notes in name order, as the schemas stand in the document.
     let mut notes = BTreeMap::new();
     for name in names {
@@ -374,21 +400,31 @@ pub fn flatten(doc: &mut Value, out: &mut Lowered) {
             if let Some(slot) =
                 components.pointer_mut(&format!("/schemas/{}", escape_pointer(&name)))
             {
-                *slot = schema.clone();
-            }
-            if let Some(slot) = doc.pointer_mut(&at) {
                 *slot = schema;
             }
         }
     }
     out.notes.extend(notes.into_values().flatten());
-    if let Some(paths) = doc.get_mut("paths") {
+    if let Some(paths) = root.get_mut("paths") {
         merger.walk(&components, paths, "/paths", out);
     }
     for kind in ["responses", "requestBodies", "parameters"] {
-        if let Some(section) = doc.pointer_mut(&format!("/components/{kind}")) {
-            merger.walk(&components, section, &format!("/components/{kind}"), out);
+        // Walked against the components as they are: a copy of the section.
+        let Some(mut section) = components.get(kind).cloned() else {
+            continue;
+        };
+        if merger.walk(
+            &components,
+            &mut section,
+            &format!("/components/{kind}"),
+            out,
+        ) {
+            components[kind] = section;
         }
+    }
+    out.copies = merger.copies;
+    if present {
+        root.insert("components".into(), components);
     }
 }
 

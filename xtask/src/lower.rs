@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use crate::generate::{METHODS, RESERVED_METHODS, escape_pointer, method_name};
+use crate::generate::{METHODS, RESERVED_METHODS, SpecError, escape_pointer, method_name};
 
 mod bodies;
 mod parameters;
@@ -101,6 +101,57 @@ pub struct Lowered {
     /// `"METHOD /path"` → what the runtime must change on the wire (keyed by
     /// route, which the facade reads back from each generated method's docs).
     pub wire: BTreeMap<String, Vec<Wire>>,
+    /// What the rewrites have copied.
+    pub(crate) copies: Copies,
+}
+
+/// Most values lowering may copy into the document: half what the loader
+/// admits ([`MAX_VALUES`](crate::load::MAX_VALUES)). Copies of small
+/// mappings cost ~400 bytes a value, so a refused document has cost ~400 MB.
+///
+/// A rewrite copies what it cannot point at: a path item `$ref` is inlined at
+/// each use, a parameter, body or response rewritten per operation that
+/// refers to it, an `allOf` flattened with the properties of each schema it
+/// names. So a small document can ask for a great many copies: one path item
+/// of 1,000 properties referred to from 10,000 paths is 380 KB that lowered
+/// to 10⁷ properties, and exhausted 4 GiB. Cloudflare's 4 MB document (178,000
+/// values) copies 119,000.
+pub const MAX_COPIED: usize = crate::load::MAX_VALUES / 2;
+
+/// Values copied by lowering, counted before each copy is made.
+#[derive(Debug, Default)]
+pub(crate) struct Copies {
+    made: usize,
+    /// Where a copy would have gone past [`MAX_COPIED`].
+    refused: Option<String>,
+}
+
+impl Copies {
+    /// Counts a copy of `values` made at `at`: false, and nothing should be
+    /// copied any more, once [`MAX_COPIED`] is spent.
+    pub(crate) fn allow<'v>(
+        &mut self,
+        values: impl IntoIterator<Item = &'v Value>,
+        at: &str,
+    ) -> bool {
+        if self.refused.is_some() {
+            return false;
+        }
+        let mut stack: Vec<&Value> = values.into_iter().collect();
+        while let Some(value) = stack.pop() {
+            self.made += 1;
+            if self.made > MAX_COPIED {
+                self.refused = Some(at.to_string());
+                return false;
+            }
+            match value {
+                Value::Array(items) => stack.extend(items),
+                Value::Object(map) => stack.extend(map.values()),
+                _ => {}
+            }
+        }
+        true
+    }
 }
 
 impl Lowered {
@@ -114,15 +165,46 @@ impl Lowered {
 }
 
 /// Lowers every operation of `doc` in place.
-pub fn lower(doc: &mut Value) -> Lowered {
+///
+/// # Errors
+///
+/// When the rewrites would copy more than [`MAX_COPIED`] values; the error
+/// names the place of the copy that went past it.
+pub fn lower(doc: &mut Value) -> Result<Lowered, SpecError> {
     let mut out = Lowered::default();
     references::hoist(doc, &mut out);
     distinct_schema_names(doc, &mut out);
     narrowed_enums(doc, &mut out);
     crate::flatten::flatten(doc, &mut out);
-    let components = doc.get("components").cloned().unwrap_or(Value::Null);
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return out;
+    operations(doc, &mut out);
+    match out.copies.refused.take() {
+        Some(pointer) => Err(SpecError {
+            pointer,
+            message: format!(
+                "lowering the document would copy more than {MAX_COPIED} values: what is referred to here is copied at each use (a path item `$ref`, a parameter, body or response the generator rewrites, an `allOf` it flattens), and so many copies cannot be generated in bounded memory; refer to it from fewer places, or slice the operations you need out of the spec"
+            ),
+        }),
+        None => Ok(out),
+    }
+}
+
+/// Lowers each operation: names, parameters, bodies, responses. The
+/// components are read while the paths are rewritten: taken out of the
+/// document meanwhile, not copied.
+fn operations(doc: &mut Value, out: &mut Lowered) {
+    let Some(root) = doc.as_object_mut() else {
+        return;
+    };
+    let Some(components) = root.remove("components") else {
+        return each_operation(&Value::Null, root, out);
+    };
+    each_operation(&components, root, out);
+    root.insert("components".into(), components);
+}
+
+fn each_operation(components: &Value, root: &mut Map<String, Value>, out: &mut Lowered) {
+    let Some(paths) = root.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
     };
     let mut taken = TakenIds {
         ids: BTreeSet::new(),
@@ -135,7 +217,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
             continue;
         };
         let shared_cookies = match item.get_mut("parameters") {
-            Some(params) => cookie_parameters(&components, params, &item_at, &mut out),
+            Some(params) => cookie_parameters(components, params, &item_at, out),
             None => Vec::new(),
         };
         let shared_params = item.get("parameters").cloned();
@@ -146,7 +228,7 @@ pub fn lower(doc: &mut Value) -> Lowered {
             let at = format!("{item_at}/{method}");
             let mut cookies = shared_cookies.clone();
             if let Some(params) = op.get_mut("parameters") {
-                cookies.extend(cookie_parameters(&components, params, &at, &mut out));
+                cookies.extend(cookie_parameters(components, params, &at, out));
             }
             if !op.contains_key("responses") {
                 // Optional since OpenAPI 3.1; progenitor's model requires it.
@@ -157,28 +239,23 @@ pub fn lower(doc: &mut Value) -> Lowered {
                     "the operation declares no responses (optional since OpenAPI 3.1): any success is accepted and its body is not read",
                 );
             }
-            unique_id(op, &at, &mut taken, &mut out);
-            path_parameters(&components, path, shared_params.as_ref(), op, &at, &mut out);
-            parameter_schemas(&components, op, &at, &mut out);
+            unique_id(op, &at, &mut taken, out);
+            path_parameters(components, path, shared_params.as_ref(), op, &at, out);
+            parameter_schemas(components, op, &at, out);
             let mut wire =
-                distinct_parameter_names(&components, shared_params.as_ref(), op, &at, &mut out);
+                distinct_parameter_names(components, shared_params.as_ref(), op, &at, out);
             wire.extend(cookies);
-            wire.extend(request_body(&components, op, &at, &mut out));
+            wire.extend(request_body(components, op, &at, out));
             if !wire.is_empty() {
                 out.wire
                     .insert(format!("{} {path}", method.to_ascii_uppercase()), wire);
             }
-            responses(&components, op, &at, &mut out);
+            responses(components, op, &at, out);
         }
         // Path-level parameters are merged into each operation above.
         if let Some(Value::Array(params)) = item.get_mut("parameters") {
             for (i, param) in params.iter_mut().enumerate() {
-                text_parameter(
-                    &components,
-                    param,
-                    &format!("{item_at}/parameters/{i}"),
-                    &mut out,
-                );
+                text_parameter(components, param, &format!("{item_at}/parameters/{i}"), out);
                 if let Some(p) = param.as_object_mut()
                     && p.get("in").and_then(Value::as_str) == Some("path")
                 {
@@ -187,7 +264,6 @@ pub fn lower(doc: &mut Value) -> Lowered {
             }
         }
     }
-    out
 }
 
 /// The Rust type name a component schema gets (typify's PascalCase).
@@ -449,12 +525,7 @@ struct TakenIds {
 }
 
 /// Makes the operation's method name unique.
-fn unique_id(
-    op: &mut Map<String, Value>,
-    at: &str,
-    taken: &mut TakenIds,
-    out: &mut Lowered,
-) {
+fn unique_id(op: &mut Map<String, Value>, at: &str, taken: &mut TakenIds, out: &mut Lowered) {
     let TakenIds {
         ids,
         methods,
@@ -566,7 +637,11 @@ fn responses(components: &Value, op: &mut Map<String, Value>, at: &str, out: &mu
                             .get("encoding")
                             .and_then(Value::as_object)
                             .is_some_and(|e| !e.is_empty());
-                        let schema = media_type.get("schema").cloned();
+                        let schema = media_type.get("schema");
+                        if !out.copies.allow(schema, &response_at) {
+                            return;
+                        }
+                        let schema = schema.cloned();
                         if schema.is_none() {
                             out.note(
                                 "response-untyped",
@@ -610,6 +685,12 @@ fn responses(components: &Value, op: &mut Map<String, Value>, at: &str, out: &mu
         // Empty and raw bodies: a byte stream reads both.
         Some(Body::Raw)
     } else {
+        if !out
+            .copies
+            .allow(json.iter().copied(), &format!("{at}/responses"))
+        {
+            return;
+        }
         let mut union = if json.len() == 1 {
             json[0].clone()
         } else {
@@ -667,9 +748,24 @@ fn responses(components: &Value, op: &mut Map<String, Value>, at: &str, out: &mu
         let Some(response) = responses.get_mut(&code) else {
             continue;
         };
-        let Some(mut resolved) = resolve(components, response).cloned() else {
+        let Some(resolved) = resolve(components, response) else {
             continue;
         };
+        if !out.copies.allow(
+            [resolved],
+            &format!("{at}/responses/{}", escape_pointer(&code)),
+        ) {
+            return;
+        }
+        let mut resolved = resolved.clone();
+        if let Some(Body::Json(union)) = &shared
+            && !out.copies.allow(
+                [union],
+                &format!("{at}/responses/{}", escape_pointer(&code)),
+            )
+        {
+            return;
+        }
         let body = match &shared {
             Some(body) => body.clone(),
             None => bodies
@@ -705,9 +801,38 @@ mod tests {
     /// [`super::lower`] without the notes on missing `responses`: most
     /// fixtures here leave them out for brevity.
     fn lower(doc: &mut Value) -> Lowered {
-        let mut out = super::lower(doc);
+        let mut out = super::lower(doc).unwrap();
         out.notes.retain(|n| n.kind != "responses-missing");
         out
+    }
+
+    #[test]
+    fn copies_past_the_budget_are_refused_where_they_would_be_made() {
+        // A path item of a quarter of the budget, inlined at `uses` paths.
+        let doc = |uses: usize| {
+            let big = Value::Array(vec![json!(0); MAX_COPIED / 4]);
+            let mut paths = Map::new();
+            paths.insert(
+                "/big".into(),
+                json!({"get": {"operationId": "g", "responses": {}}, "x-big": big}),
+            );
+            for i in 0..uses {
+                paths.insert(format!("/r{i}"), json!({"$ref": "#/paths/~1big"}));
+            }
+            json!({"paths": paths})
+        };
+        let err = super::lower(&mut doc(5)).unwrap_err();
+        // The fourth copy is a little more than the budget's last quarter.
+        assert_eq!(err.pointer, "/paths/~1r3/$ref");
+        assert!(
+            err.message
+                .contains(&format!("would copy more than {MAX_COPIED} values")),
+            "{}",
+            err.message
+        );
+        let mut three = doc(3);
+        super::lower(&mut three).unwrap();
+        assert_eq!(three["paths"]["/r2"]["get"]["operationId"], "g_4");
     }
 
     #[test]
@@ -715,7 +840,7 @@ mod tests {
         let mut doc = json!({"paths": {"/a": {
             "get": {"operationId": "g"},
             "put": {"operationId": "p", "responses": {"204": {"description": "ok"}}}}}});
-        let out = super::lower(&mut doc);
+        let out = super::lower(&mut doc).unwrap();
         assert_eq!(op(&doc, "/a", "get")["responses"], json!({}));
         assert_eq!(
             op(&doc, "/a", "put")["responses"],

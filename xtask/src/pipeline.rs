@@ -135,7 +135,8 @@ fn render_loaded(
             text: format!("{shown}: {note}"),
         });
     }
-    let lowered = timed("lower", || lower::lower(&mut doc));
+    let lowered =
+        timed("lower", || lower::lower(&mut doc)).map_err(|e| locate(anyhow::Error::from(e)))?;
     notes.extend(
         lowered
             .notes

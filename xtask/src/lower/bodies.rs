@@ -3,6 +3,8 @@
 //! out, multipart forms are typed, and other media types travel as raw bytes
 //! under their own `Content-Type`.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
 use super::{Lowered, Wire, resolve};
@@ -44,25 +46,68 @@ pub(super) fn request_body(
     at: &str,
     out: &mut Lowered,
 ) -> Vec<Wire> {
-    let body_at = format!("{at}/requestBody");
-    let Some(body) = op
-        .get("requestBody")
-        .and_then(|b| resolve(components, b))
-        .cloned()
-    else {
-        return Vec::new();
+    // Read in place, copied only if rewritten: a body many operations refer
+    // to would otherwise be copied once per operation.
+    let rewrite = match op.get("requestBody") {
+        Some(body) => match resolve(components, body) {
+            Some(resolved) => {
+                let referred = body.get("$ref").is_some();
+                rewritten(components, resolved, referred, at, &mut out.copies)
+            }
+            None => return Vec::new(),
+        },
+        None => return Vec::new(),
     };
+    match rewrite {
+        Rewrite::Drop => {
+            op.remove("requestBody");
+            Vec::new()
+        }
+        Rewrite::Keep(wire) => wire,
+        Rewrite::Replace { body, notes, wire } => {
+            op.insert("requestBody".into(), Value::Object(body));
+            for (kind, pointer, message) in notes {
+                out.note(kind, pointer, message);
+            }
+            wire
+        }
+    }
+}
+
+/// What becomes of a request body.
+enum Rewrite {
+    /// It has no content: the operation takes none.
+    Drop,
+    /// It stays as it is; the runtime changes this on the wire.
+    Keep(Vec<Wire>),
+    /// It is replaced by `body`, with these notes.
+    Replace {
+        body: Map<String, Value>,
+        notes: Vec<(&'static str, String, String)>,
+        wire: Vec<Wire>,
+    },
+}
+
+/// [`request_body`] for the (resolved) `body` of the operation at `at`;
+/// `referred` when the operation names it by `$ref`.
+fn rewritten(
+    components: &Value,
+    body: &Value,
+    referred: bool,
+    at: &str,
+    copies: &mut super::Copies,
+) -> Rewrite {
+    let body_at = format!("{at}/requestBody");
     let content = body.get("content").and_then(Value::as_object);
     let Some(content) = content.filter(|c| !c.is_empty()) else {
-        op.remove("requestBody");
-        return Vec::new();
+        return Rewrite::Drop;
     };
     let Some((media, media_type)) = content
         .iter()
         .min_by_key(|(m, _)| request_rank(m))
-        .map(|(m, v)| (m.clone(), v.clone()))
+        .map(|(m, v)| (m.clone(), v))
     else {
-        return Vec::new();
+        return Rewrite::Keep(Vec::new());
     };
     let mut notes = Vec::new();
     if content.len() > 1 {
@@ -81,7 +126,7 @@ pub(super) fn request_body(
         ));
     }
     let media_at = format!("{body_at}/content/{}", escape_pointer(&media));
-    let mut schema = media_type.get("schema").cloned();
+    let mut schema: Option<Cow<'_, Value>> = media_type.get("schema").map(Cow::Borrowed);
     let mut required = body.get("required") == Some(&Value::Bool(true));
     let essence = essence(&media);
     let (sent, wire) = match essence.as_str() {
@@ -108,13 +153,13 @@ pub(super) fn request_body(
         }
         "text/plain" | "text/x-markdown" => {
             let plain = json!({"type": "string"});
-            if schema.as_ref().and_then(|s| resolve(components, s)) != Some(&plain) {
+            if schema.as_deref().and_then(|s| resolve(components, s)) != Some(&plain) {
                 notes.push((
                     "request-text-schema",
                     media_at.clone(),
                     format!("a {essence} body is sent as a plain string"),
                 ));
-                schema = Some(plain);
+                schema = Some(Cow::Owned(plain));
             }
             (essence.as_str(), None)
         }
@@ -128,7 +173,7 @@ pub(super) fn request_body(
                 ));
             }
             let binary_already =
-                schema.as_ref().and_then(|s| resolve(components, s)) == Some(&binary);
+                schema.as_deref().and_then(|s| resolve(components, s)) == Some(&binary);
             if !binary_already {
                 if other == "application/octet-stream" {
                     notes.push((
@@ -137,7 +182,7 @@ pub(super) fn request_body(
                         "an application/octet-stream body is taken as raw bytes".to_string(),
                     ));
                 }
-                schema = Some(binary);
+                schema = Some(Cow::Owned(binary));
             }
             let wire =
                 (other != "application/octet-stream").then(|| Wire::ContentType(media.clone()));
@@ -146,7 +191,7 @@ pub(super) fn request_body(
     };
     let untyped = schema.is_none();
     if untyped {
-        schema = Some(json!({}));
+        schema = Some(Cow::Owned(json!({})));
         required = false;
         notes.push((
             "request-body-untyped",
@@ -173,24 +218,28 @@ pub(super) fn request_body(
         .into_iter()
         .chain(untyped.then_some(Wire::OptionalBody))
         .collect();
-    if notes.is_empty() && op.get("requestBody").and_then(|b| b.get("$ref")).is_some() {
-        return Vec::new();
+    if notes.is_empty() && referred {
+        return Rewrite::Keep(Vec::new());
     }
     if notes.is_empty() && sent == media.as_str() {
-        return wire;
+        return Rewrite::Keep(wire);
+    }
+    let description = body.get("description");
+    if !copies.allow(description.into_iter().chain(schema.as_deref()), &body_at) {
+        return Rewrite::Keep(wire);
     }
     let mut lowered = Map::new();
-    if let Some(description) = body.get("description") {
+    if let Some(description) = description {
         lowered.insert("description".into(), description.clone());
     }
     lowered.insert("required".into(), Value::Bool(required));
     lowered.insert(
         "content".into(),
-        json!({ sent: { "schema": schema.unwrap_or_else(|| json!({})) } }),
+        json!({ sent: { "schema": schema.map(Cow::into_owned).unwrap_or_else(|| json!({})) } }),
     );
-    op.insert("requestBody".into(), Value::Object(lowered));
-    for (kind, pointer, message) in notes {
-        out.note(kind, pointer, message);
+    Rewrite::Replace {
+        body: lowered,
+        notes,
+        wire,
     }
-    wire
 }

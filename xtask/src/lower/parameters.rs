@@ -120,6 +120,9 @@ pub(super) fn text_parameter(components: &Value, param: &mut Value, at: &str, ou
         if let Some(description) = schema.get("description") {
             text["description"] = description.clone();
         }
+        if !out.copies.allow([resolved], at) {
+            return;
+        }
         let mut inlined = resolved.clone();
         inlined["schema"] = text;
         *param = inlined;
@@ -133,6 +136,9 @@ pub(super) fn text_parameter(components: &Value, param: &mut Value, at: &str, ou
         return;
     }
     if place != "path" || schema.get("nullable") != Some(&Value::Bool(true)) {
+        return;
+    }
+    if !out.copies.allow([resolved, schema], at) {
         return;
     }
     let mut schema = schema.clone();
@@ -203,6 +209,12 @@ pub(super) fn cookie_parameters(
             continue;
         };
         let sent = format!("cookie-{name}");
+        if !out
+            .copies
+            .allow([resolved], &format!("{at}/parameters/{i}"))
+        {
+            return wire;
+        }
         let mut header = resolved.clone();
         if let Some(map) = header.as_object_mut() {
             map.insert("in".into(), json!("header"));
@@ -238,6 +250,13 @@ pub(super) fn parameter_schemas(
         };
         if resolved.get("schema").is_some() || resolved.get("content").is_none() {
             continue;
+        }
+        // The content's schema is copied out of the copy: counted twice.
+        if !out
+            .copies
+            .allow([resolved, resolved], &format!("{at}/parameters/{i}"))
+        {
+            return;
         }
         let mut inlined = resolved.clone();
         let Some(map) = inlined.as_object_mut() else {
@@ -328,9 +347,16 @@ pub(super) fn distinct_parameter_names(
                 }
             }
         }
-        let Some(mut inlined) = resolve(components, &params[i]).cloned() else {
+        let Some(resolved) = resolve(components, &params[i]) else {
             continue;
         };
+        if !out
+            .copies
+            .allow([resolved], &format!("{at}/parameters/{i}"))
+        {
+            return wire;
+        }
+        let mut inlined = resolved.clone();
         inlined["name"] = json!(renamed);
         params[i] = inlined;
         out.note(

@@ -59,8 +59,11 @@ pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
         .iter()
         .filter_map(|reference| {
             let (kind, name) = &hoisted[reference];
-            let value = doc.pointer(&reference[1..])?.clone();
-            Some((kind.clone(), name.clone(), value))
+            let value = doc.pointer(&reference[1..])?;
+            let at = format!("/components/{kind}/{}", escape_pointer(name));
+            out.copies
+                .allow([value], &at)
+                .then(|| (kind.clone(), name.clone(), value.clone()))
         })
         .collect();
     for (kind, name, value) in copies {
@@ -104,6 +107,12 @@ fn inline_path_items(doc: &mut Value, out: &mut Lowered) {
                 },
                 None => break,
             }
+        }
+        if !out
+            .copies
+            .allow([target], &format!("/paths/{}/$ref", escape_pointer(path)))
+        {
+            return;
         }
         let mut merged = target.clone();
         if let (Some(merged), Some(item)) = (merged.as_object_mut(), item.as_object()) {
