@@ -218,10 +218,10 @@ pub fn since(
     let current_text = std::fs::read_to_string(manifest_path(root, provider)).ok();
     out.current = current_text.as_deref().and_then(version::manifest_version);
 
-    let new_bytes = match std::fs::read(provider.spec_path(root)) {
+    let new_bytes = match load::read_spec(&provider.spec_path(root), &shown, load::MAX_SPEC_BYTES) {
         Ok(b) => b,
         Err(e) => {
-            out.text = format!("{since_label}not compared, cannot read {shown} ({e})\n");
+            out.text = format!("{since_label}not compared: {e}\n");
             return out;
         }
     };

@@ -33,7 +33,8 @@ pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
 /// what they expand to: one anchor of 100,000 items used 50,000 times is a
 /// 350 KB file of 5·10⁹ values. Real specs hold far fewer: Cloudflare's
 /// 4 MB JSON has 178,000 values, so its ~15 MB current one about 640,000.
-/// At about 100 bytes a value, a document refused here has cost ~200 MB.
+/// What a refused document has cost depends on its values: 150 MB for
+/// numbers, 750 MB for one-key mappings (each a B-tree node), the worst.
 pub const MAX_VALUES: usize = 2 * 1024 * 1024;
 
 /// A loaded spec: the parsed document and the raw bytes (hashed into file headers).
@@ -61,7 +62,7 @@ pub fn load(path: &Path, shown: &str) -> Result<Loaded> {
 pub fn read_spec(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         anyhow::anyhow!(
-            "{shown}: cannot read the spec ({e}); check the `spec` entry in specs/providers.toml"
+            "{shown}: cannot read the spec ({e}); check the path (for a provider, the `spec` entry in specs/providers.toml)"
         )
     })?;
     if !meta.is_file() {

@@ -668,15 +668,8 @@ pub const MAX_INPUT_BYTES: u64 = 4 * load::MAX_SPEC_BYTES;
 /// `out`, returns it as YAML for stdout. Returns what to print.
 pub fn run(from: &Path, operation_ids: &[String], out: Option<&Path>) -> Result<String> {
     let shown = from.display().to_string();
-    let size = std::fs::metadata(from)
-        .with_context(|| format!("{shown}: cannot read the spec"))?
-        .len();
-    if size > MAX_INPUT_BYTES {
-        bail!(
-            "{shown}: the spec is {size} bytes, more than the {MAX_INPUT_BYTES}-byte limit of `slice`"
-        );
-    }
-    let bytes = std::fs::read(from).with_context(|| format!("{shown}: cannot read the spec"))?;
+    // A regular file only, read no further than the limit (see `load::read_spec`).
+    let bytes = load::read_spec(from, &shown, MAX_INPUT_BYTES)?;
     let doc = load::parse(&bytes, &shown)?;
     let text = String::from_utf8_lossy(&bytes);
     let sliced = slice(&doc, operation_ids).map_err(|e| {
