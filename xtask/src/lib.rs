@@ -28,6 +28,7 @@ pub mod escape;
 pub mod facade;
 pub mod flatten;
 pub mod format;
+pub mod formats;
 pub mod generate;
 pub mod growable;
 pub mod lean;

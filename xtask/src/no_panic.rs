@@ -19,8 +19,13 @@
 //!   type cannot hold falls back to the type's `Default`, with a note.
 //!
 //! - a library type's default (`serde_json::from_str::<NaiveDate>("…")
-//!   .unwrap()`): decoded now with the same types, and one that does not
-//!   decode falls back to the type's default value, with a note.
+//!   .unwrap()`): decoded now with the same types ([`crate::formats`]), and
+//!   one that does not decode falls back to the type's default value, with a
+//!   note.
+//!
+//! The normalizer drops such defaults before typify sees them (a `default`
+//! its schema does not admit, `format` included), so in a document it has
+//! read these rewrites are a second line that should find nothing.
 //!
 //! What is left, and why it cannot panic: typify checks every `pattern` with
 //! `regress` before writing `Regex::new(..).unwrap()`, and the `api-version`
@@ -213,17 +218,19 @@ fn integer_default(path: &syn::Path, place: &str, notes: &mut Vec<String>) -> Op
         .or_else(|| value.strip_suffix("u64"))
         .unwrap_or(&value);
     let value: i128 = value.parse().ok()?;
-    let (min, max): (i128, i128) = match ty.trim_start_matches("::std::num::") {
-        "i8" => (i8::MIN.into(), i8::MAX.into()),
-        "i16" => (i16::MIN.into(), i16::MAX.into()),
-        "i32" => (i32::MIN.into(), i32::MAX.into()),
-        "i64" => (i64::MIN.into(), i64::MAX.into()),
-        "u8" => (0, u8::MAX.into()),
-        "u16" => (0, u16::MAX.into()),
-        "u32" => (0, u32::MAX.into()),
-        "u64" => (0, u64::MAX.into()),
+    // typify's integer types, by the format that gives each.
+    let format = match ty.as_str() {
+        "i8" => "int8",
+        "i16" => "int16",
+        "i32" => "int32",
+        "i64" => "int64",
+        "u8" => "uint8",
+        "u16" => "uint16",
+        "u32" => "uint32",
+        "u64" => "uint64",
         _ => return None,
     };
+    let (min, max) = crate::formats::integer_range(format)?;
     if (min..=max).contains(&value) {
         return None;
     }
@@ -258,31 +265,23 @@ fn native_default(receiver: &syn::Expr, place: &str, notes: &mut Vec<String>) ->
     let text = call.args.first().and_then(string_literal)?;
     let ty = quote::quote!(#ty).to_string().replace(' ', "");
     let default: syn::Expr = syn::parse_quote!(::std::default::Default::default());
-    let (decodes, fallback): (bool, syn::Expr) = match ty.trim_start_matches("::") {
-        "uuid::Uuid" => (serde_json::from_str::<uuid::Uuid>(&text).is_ok(), default),
-        "chrono::naive::NaiveDate" | "chrono::NaiveDate" => (
-            serde_json::from_str::<chrono::NaiveDate>(&text).is_ok(),
-            default,
-        ),
-        t if t.starts_with("chrono::DateTime<") && t.contains("Utc") => (
-            serde_json::from_str::<chrono::DateTime<chrono::Utc>>(&text).is_ok(),
-            default,
-        ),
+    // typify's library types, by the format that gives each, and a value of
+    // each that needs no parsing.
+    let (format, fallback): (&str, syn::Expr) = match ty.trim_start_matches("::") {
+        "uuid::Uuid" => ("uuid", default),
+        "chrono::naive::NaiveDate" | "chrono::NaiveDate" => ("date", default),
+        t if t.starts_with("chrono::DateTime<") && t.contains("Utc") => ("date-time", default),
         "std::net::IpAddr" => (
-            serde_json::from_str::<std::net::IpAddr>(&text).is_ok(),
+            "ip",
             syn::parse_quote!(::std::net::IpAddr::V4(::std::net::Ipv4Addr::UNSPECIFIED)),
         ),
-        "std::net::Ipv4Addr" => (
-            serde_json::from_str::<std::net::Ipv4Addr>(&text).is_ok(),
-            syn::parse_quote!(::std::net::Ipv4Addr::UNSPECIFIED),
-        ),
-        "std::net::Ipv6Addr" => (
-            serde_json::from_str::<std::net::Ipv6Addr>(&text).is_ok(),
-            syn::parse_quote!(::std::net::Ipv6Addr::UNSPECIFIED),
-        ),
+        "std::net::Ipv4Addr" => ("ipv4", syn::parse_quote!(::std::net::Ipv4Addr::UNSPECIFIED)),
+        "std::net::Ipv6Addr" => ("ipv6", syn::parse_quote!(::std::net::Ipv6Addr::UNSPECIFIED)),
         // Not one of typify's formats: left as typify wrote it.
-        _ => (true, default),
+        _ => return None,
     };
+    let decodes = serde_json::from_str::<serde_json::Value>(&text)
+        .is_ok_and(|value| crate::formats::admits(format, &value));
     if decodes {
         return None;
     }

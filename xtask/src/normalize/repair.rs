@@ -360,7 +360,12 @@ fn admits<'s>(cache: &mut Admits<'s>, schema: &'s Map<String, Value>, value: &Va
     }
     let number = |kw: &str| schema.get(kw).and_then(Value::as_f64);
     let count = |kw: &str| schema.get(kw).and_then(Value::as_u64);
+    // typify parses a date, a UUID or an address default when the field is
+    // absent, and fits an integer default into the format's type: one that
+    // does not decode would panic in the caller's process.
+    let format = schema.get("format").and_then(Value::as_str);
     match value {
+        Value::Number(_) if format.is_some_and(|f| !crate::formats::admits(f, value)) => false,
         Value::Number(n) => {
             let n = n.as_f64().unwrap_or_default();
             let exclusive = |kw: &str| schema.get(kw) == Some(&Value::Bool(true));
@@ -374,6 +379,7 @@ fn admits<'s>(cache: &mut Admits<'s>, schema: &'s Map<String, Value>, value: &Va
             let len = s.chars().count() as u64;
             !(count("minLength").is_some_and(|m| len < m)
                 || count("maxLength").is_some_and(|m| len > m))
+                && format.is_none_or(|f| crate::formats::admits(f, value))
         }
         Value::Array(items) => {
             let len = items.len() as u64;
@@ -801,6 +807,13 @@ mod tests {
                 json!({"a": 1}),
             ),
             (json!({"type": "string"}), json!(null)),
+            // Cloudflare's `expiry` (format date-time) defaults to "Now + 30
+            // minutes": typify parses it whenever the field is absent.
+            (
+                json!({"type": "string", "format": "date-time"}),
+                json!("Now + 30 minutes"),
+            ),
+            (json!({"type": "integer", "format": "uint8"}), json!(300)),
         ] {
             let mut with = schema.clone();
             with["default"] = default.clone();
