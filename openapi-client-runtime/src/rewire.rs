@@ -217,10 +217,7 @@ mod content_type_tests {
     use super::set_content_type;
 
     fn request() -> reqwest::Request {
-        reqwest::Request::new(
-            reqwest::Method::POST,
-            "http://127.0.0.1/x".parse().unwrap(),
-        )
+        reqwest::Request::new(reqwest::Method::POST, "http://127.0.0.1/x".parse().unwrap())
     }
 
     /// A spec's media type with a newline made `from_static` panic here.
