@@ -134,12 +134,7 @@ impl Schemas {
                 .filter(|x| !a.contains(x))
                 .map(|x| type_at(x, 0))
                 .collect();
-            let why = if self.dir.output {
-                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm, and \
-                 clients generated before decode the new branch into its `Unknown` variant"
-            } else {
-                "the caller only builds this type, and every variant it builds is still there"
-            };
+            let why = self.why_a_variant_is_compatible("branch");
             sink.push(
                 Impact::Compatible,
                 Kind::UnionBranchesAdded,
@@ -157,6 +152,18 @@ impl Schemas {
         false
     }
 
+    /// Why an enum that gains a variant (a new `what`) breaks nobody.
+    fn why_a_variant_is_compatible(&self, what: &str) -> String {
+        if self.dir.output {
+            format!(
+                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm, and \
+                 clients generated before decode the new {what} into its `Unknown` variant"
+            )
+        } else {
+            "the caller only builds this type, and every variant it builds is still there".into()
+        }
+    }
+
     pub(super) fn compare_enum(&self, old: &Value, new: &Value, label: &str, sink: &mut Sink) {
         let values = |s: &Value| -> Option<BTreeSet<String>> {
             s.get("enum")
@@ -169,12 +176,7 @@ impl Schemas {
         let added: Vec<&String> = b.difference(&a).collect();
         let removed: Vec<&String> = a.difference(&b).collect();
         if !added.is_empty() {
-            let why = if self.dir.output {
-                "the enum is `#[non_exhaustive]`, so `match`es already have a wildcard arm, and \
-                 clients generated before decode the new value into its `Unknown` variant"
-            } else {
-                "the caller only builds this type"
-            };
+            let why = self.why_a_variant_is_compatible("value");
             sink.push(
                 Impact::Compatible,
                 Kind::EnumValuesAdded,
