@@ -1,9 +1,11 @@
 //! The hostile-spec corpus (`tests/hostile/cases.toml`) run through the xtask
 //! binary: every broken document fails with exit 1 and a message naming the
 //! file, place and fix, never a panic or a hang, and leaves the committed
-//! crates byte-identical; the documents progenitor handles generate.
+//! crates byte-identical; the documents progenitor handles generate. Each run
+//! stays within [`DEADLINE`] and [`MEMORY`].
 
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -13,9 +15,15 @@ use serde::Deserialize;
 mod common;
 use common::{hashes, scratch};
 
-/// Longest a single run may take before it counts as a hang. Generous: the
-/// slowest case takes about two seconds on a loaded machine.
-const DEADLINE: Duration = Duration::from_secs(120);
+/// Longest a single run may take before it counts as a hang: the bound the
+/// issue sets for a hostile document (the slowest case takes about five
+/// seconds on a loaded machine).
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Most memory a single run may map, in KiB (1 GiB), set with `ulimit -v`
+/// (the address space, which is never less than what is resident): a run
+/// that needs more fails to allocate and aborts, and the case fails.
+const MEMORY: u64 = 1024 * 1024;
 
 #[derive(Deserialize)]
 struct Corpus {
@@ -40,13 +48,16 @@ fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hostile")
 }
 
-/// Runs `xtask generate` on `root`, killing it (and failing) past [`DEADLINE`].
-/// Output goes to files, so a chatty child cannot block on a full pipe.
+/// Runs `xtask generate` on `root` within [`MEMORY`], killing it (and
+/// failing) past [`DEADLINE`]. Output goes to files, so a chatty child cannot
+/// block on a full pipe.
 fn generate(root: &Path, what: &str) -> (ExitStatus, String, String) {
     let stdout = std::fs::File::create(root.join("stdout")).unwrap();
     let stderr = std::fs::File::create(root.join("stderr")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("generate")
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY} && exec \"$0\" generate"))
+        .arg(env!("CARGO_BIN_EXE_xtask"))
         .env("XTASK_ROOT", root)
         .stdin(Stdio::null())
         .stdout(stdout)
@@ -67,6 +78,12 @@ fn generate(root: &Path, what: &str) -> (ExitStatus, String, String) {
     };
     let read =
         |name: &str| String::from_utf8_lossy(&std::fs::read(root.join(name)).unwrap()).into_owned();
+    if let Some(signal) = status.signal() {
+        panic!(
+            "{what}: `xtask generate` killed by signal {signal} (an abort is an allocation past the {MEMORY} KiB bound): {}",
+            read("stderr")
+        );
+    }
     (status, read("stdout"), read("stderr"))
 }
 
@@ -100,6 +117,128 @@ fn deep(path: &Path) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A valid document with `rest` (YAML at the top level) appended.
+fn valid_with(path: &Path, rest: &str) {
+    let mut text =
+        String::from_utf8(include_bytes!("hostile/two_error_schemas.yaml").to_vec()).unwrap();
+    text.push_str(rest);
+    std::fs::write(path, text).unwrap();
+}
+
+/// A flow sequence of `items`, comma-separated.
+fn sequence(items: impl Iterator<Item = String>) -> String {
+    format!("[{}]", items.collect::<Vec<_>>().join(","))
+}
+
+/// One anchor of 100,000 items used 50,000 times: 350 KB that expand to
+/// 5·10⁹ values, each alias followed only once (serde_norway's repetition
+/// limit allows a hundred per event).
+fn aliases(path: &Path) {
+    let anchor = sequence((0..100_000).map(|_| "0".to_string()));
+    let uses = sequence((0..50_000).map(|_| "*a".to_string()));
+    valid_with(path, &format!("x-a: &a {anchor}\nx-b: {uses}\n"));
+}
+
+/// An alias of an alias: 10,000 items, used 1,000 times, that list used 1,000
+/// times; 26 KB for 10¹⁰ values.
+fn nested_aliases(path: &Path) {
+    let anchor = sequence((0..10_000).map(|_| "0".to_string()));
+    let once = sequence((0..1_000).map(|_| "*a".to_string()));
+    let twice = sequence((0..1_000).map(|_| "*b".to_string()));
+    valid_with(
+        path,
+        &format!("x-a: &a {anchor}\nx-b: &b {once}\nx-c: {twice}\n"),
+    );
+}
+
+/// A response property whose `default` lists the first `n` integers, then
+/// `x`, in a schema that also says `more` (`uniqueItems: true`, an `enum`):
+/// the default is checked value by value, and dropped at the string.
+fn array_default(path: &Path, n: usize, more: &str) {
+    let values = sequence((0..n).map(|i| i.to_string()));
+    let default = format!("{}, x]", values.trim_end_matches(']'));
+    let schema = format!(
+        "schema: {{type: object, properties: {{a: {{type: array, {more} default: {default}}}}}}}"
+    );
+    let text = String::from_utf8(include_bytes!("hostile/two_error_schemas.yaml").to_vec())
+        .unwrap()
+        .replace(
+            "schema: {type: object, properties: {a: {type: string}}}",
+            &schema,
+        )
+        // A success body, so that its type is generated.
+        .replace(
+            "'204':\n          description: ok\n        '400':\n          description: bad",
+            "'200':\n          description: ok",
+        );
+    std::fs::write(path, text).unwrap();
+}
+
+/// 5,000 component schemas whose names differ only in punctuation, so all
+/// would be the Rust type `A`: each is renamed, with a note.
+fn schema_names(path: &Path) {
+    let punctuation = ['-', '.', '_', '~', '!', '$', '*', '+', ',', ';', '=', ' '];
+    let mut names = Vec::new();
+    let mut tails = vec![String::new()];
+    while names.len() < 5_000 {
+        tails = tails
+            .iter()
+            .flat_map(|t| punctuation.iter().map(move |p| format!("{t}{p}")))
+            .collect();
+        names.extend(tails.iter().map(|t| format!("a{t}")));
+    }
+    let schemas: String = names[..5_000]
+        .iter()
+        .map(|name| format!("    '{name}': {{type: string}}\n"))
+        .collect();
+    valid_with(path, &format!("components:\n  schemas:\n{schemas}"));
+}
+
+/// One anchor of 10,000 one-key mappings used 10,000 times: the costliest
+/// values to build (a B-tree node each), refused at the same count.
+fn aliased_mappings(path: &Path) {
+    let anchor = sequence((0..10_000).map(|_| "{a: 0}".to_string()));
+    let uses = sequence((0..10_000).map(|_| "*a".to_string()));
+    valid_with(path, &format!("x-a: &a {anchor}\nx-b: {uses}\n"));
+}
+
+/// An operation whose body has 1,000 properties, and 10,000 path items that
+/// are `$ref`s to its path item (380 KB): inlined, 10⁷ properties.
+fn path_item_refs(path: &Path) {
+    let properties: String = (0..1_000)
+        .map(|i| format!("                p{i}: {{type: string}}\n"))
+        .collect();
+    let big = format!(
+        "  /big:\n    post:\n      operationId: big\n      requestBody:\n        content:\n          application/json:\n            schema:\n              type: object\n              properties:\n{properties}      responses:\n        '204': {{description: ok}}\n"
+    );
+    let refs: String = (0..10_000)
+        .map(|i| format!("  /r{i}: {{$ref: '#/paths/~1big'}}\n"))
+        .collect();
+    let text = String::from_utf8(include_bytes!("hostile/two_error_schemas.yaml").to_vec())
+        .unwrap()
+        .replacen("paths:\n", &format!("paths:\n{big}{refs}"), 1);
+    std::fs::write(path, text).unwrap();
+}
+
+/// A schema of 1,000 properties and 5,000 schemas that each are `allOf` it
+/// and one of its properties again (580 KB): each flattens to a copy of it.
+fn allof_fanout(path: &Path) {
+    let properties: String = (0..1_000)
+        .map(|i| format!("        p{i}: {{type: string}}\n"))
+        .collect();
+    let uses: String = (0..5_000)
+        .map(|i| {
+            format!("    S{i}:\n      allOf:\n        - $ref: '#/components/schemas/Hub'\n        - properties: {{p0: {{type: integer}}}}\n")
+        })
+        .collect();
+    valid_with(
+        path,
+        &format!(
+            "components:\n  schemas:\n    Hub:\n      type: object\n      properties:\n{properties}{uses}"
+        ),
+    );
+}
+
 fn run(name: &str, case: &Case) {
     let dir = scratch();
     let spec = dir.path().join("specs/gcore-iam.yaml");
@@ -109,6 +248,32 @@ fn run(name: &str, case: &Case) {
         }
         (None, Some("huge")) => huge(&spec),
         (None, Some("deep")) => deep(&spec),
+        (None, Some("aliases")) => aliases(&spec),
+        (None, Some("nested-aliases")) => nested_aliases(&spec),
+        (None, Some("unique-items")) => {
+            array_default(&spec, 100_000, "uniqueItems: true, items: {type: integer},")
+        }
+        (None, Some("enum-items")) => {
+            let values = sequence((0..60_000).map(|i| i.to_string()));
+            array_default(
+                &spec,
+                60_000,
+                &format!("items: {{type: integer, enum: {values}}},"),
+            );
+        }
+        (None, Some("schema-names")) => schema_names(&spec),
+        (None, Some("aliased-mappings")) => aliased_mappings(&spec),
+        (None, Some("path-item-refs")) => path_item_refs(&spec),
+        (None, Some("allof-fanout")) => allof_fanout(&spec),
+        (None, Some("dev-zero")) => {
+            std::fs::remove_file(&spec).unwrap();
+            std::os::unix::fs::symlink("/dev/zero", &spec).unwrap();
+        }
+        (None, Some("fifo")) => {
+            std::fs::remove_file(&spec).unwrap();
+            let made = Command::new("mkfifo").arg(&spec).status().unwrap();
+            assert!(made.success(), "mkfifo {}", spec.display());
+        }
         _ => panic!("{name}: a case needs `file` or a known `generate`"),
     }
     let before = hashes(dir.path());
