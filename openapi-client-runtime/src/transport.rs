@@ -407,40 +407,30 @@ mod tests {
         path: "/things/{id}",
     }];
 
+    /// The test provider; the tests vary one field each (`..TEST`).
+    const TEST: Provider = Provider {
+        title: "Test",
+        crate_name: "test-client",
+        crate_version: "1.2.3",
+        default_base_url: "https://api.example.com",
+        base_url_env: "TEST_BASE_URL",
+        auth_header: "Authorization",
+        auth_prefix: "Bearer ",
+        credential_env: "TEST_TOKEN",
+        credential_name: "token",
+        idempotency_header: None,
+        envelope: None,
+        operations: OPERATIONS,
+    };
+
     fn provider(envelope: Option<Envelope>) -> &'static Provider {
-        Box::leak(Box::new(Provider {
-            title: "Test",
-            crate_name: "test-client",
-            crate_version: "1.2.3",
-            default_base_url: "https://api.example.com",
-            base_url_env: "TEST_BASE_URL",
-            auth_header: "Authorization",
-            auth_prefix: "Bearer ",
-            credential_env: "TEST_TOKEN",
-            credential_name: "token",
-            idempotency_header: None,
-            envelope,
-            operations: OPERATIONS,
-        }))
+        Box::leak(Box::new(Provider { envelope, ..TEST }))
     }
 
     /// The smallest client: the runtime alone.
     struct Plain(Runtime);
     impl Api for Plain {
-        const PROVIDER: &'static Provider = &Provider {
-            title: "Test",
-            crate_name: "test-client",
-            crate_version: "1.2.3",
-            default_base_url: "https://api.example.com",
-            base_url_env: "TEST_BASE_URL",
-            auth_header: "Authorization",
-            auth_prefix: "Bearer ",
-            credential_env: "TEST_TOKEN",
-            credential_name: "token",
-            idempotency_header: None,
-            envelope: None,
-            operations: OPERATIONS,
-        };
+        const PROVIDER: &'static Provider = &TEST;
         fn from_parts(_: &str, _: reqwest::Client, runtime: Runtime) -> Self {
             Self(runtime)
         }
@@ -466,18 +456,8 @@ mod tests {
     /// A provider whose API takes Stripe's `Idempotency-Key`.
     fn keyed() -> &'static Provider {
         Box::leak(Box::new(Provider {
-            title: "Test",
-            crate_name: "test-client",
-            crate_version: "1.2.3",
-            default_base_url: "https://api.example.com",
-            base_url_env: "TEST_BASE_URL",
-            auth_header: "Authorization",
-            auth_prefix: "Bearer ",
-            credential_env: "TEST_TOKEN",
-            credential_name: "token",
             idempotency_header: Some("Idempotency-Key"),
-            envelope: None,
-            operations: OPERATIONS,
+            ..TEST
         }))
     }
 

@@ -626,17 +626,6 @@ mod tests {
     /// The search before blocks were indexed: from the top, per key.
     fn searched(text: &str, pointer: &str) -> Option<usize> {
         let lines: Vec<&str> = text.lines().collect();
-        let declares = |line: &str, key: &str| {
-            let quoted = |q: char| {
-                line.strip_prefix(q)
-                    .and_then(|rest| rest.strip_prefix(key))
-                    .and_then(|rest| rest.strip_prefix(q))
-            };
-            [line.strip_prefix(key), quoted('\''), quoted('"')]
-                .into_iter()
-                .flatten()
-                .any(|rest| rest.starts_with(':'))
-        };
         let (mut min_indent, mut line_no, mut start) = (0, 0, 0);
         for key in pointer.split('/').skip(1) {
             let key = key.replace("~1", "/").replace("~0", "~");

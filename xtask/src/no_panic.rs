@@ -80,7 +80,7 @@ impl VisitMut for Walk {
         syn::visit_mut::visit_expr_mut(self, expr);
         match expr {
             syn::Expr::MethodCall(call) if call.method == "append" && call.args.len() == 2 => {
-                if let Some(name) = string_literal(&call.args[0])
+                if let Some(name) = crate::progenitor_output::literal_text(&call.args[0])
                     && http::HeaderName::from_bytes(name.as_bytes()).is_err()
                 {
                     let message = format!("`{name}` is not a valid HTTP header name");
@@ -97,7 +97,7 @@ impl VisitMut for Walk {
             syn::Expr::Call(call)
                 if is_path_ending(&call.func, &["HeaderValue", "from_static"]) =>
             {
-                if let Some(value) = call.args.first().and_then(string_literal)
+                if let Some(value) = call.args.first().and_then(crate::progenitor_output::literal_text)
                     // `from_static` takes visible ASCII only, stricter than
                     // `from_str`, which also allows bytes above 0x7f.
                     && !value.bytes().all(|b| (32..127).contains(&b) || b == b'\t')
@@ -165,16 +165,6 @@ impl VisitMut for Walk {
         if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
             *attr = syn::parse_quote!(#[serde(#tokens)]);
         }
-    }
-}
-
-fn string_literal(expr: &syn::Expr) -> Option<String> {
-    match expr {
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(s),
-            ..
-        }) => Some(s.value()),
-        _ => None,
     }
 }
 
@@ -262,7 +252,10 @@ fn native_default(receiver: &syn::Expr, place: &str, notes: &mut Vec<String>) ->
     let Some(syn::GenericArgument::Type(ty)) = args.args.first() else {
         return None;
     };
-    let text = call.args.first().and_then(string_literal)?;
+    let text = call
+        .args
+        .first()
+        .and_then(crate::progenitor_output::literal_text)?;
     let ty = quote::quote!(#ty).to_string().replace(' ', "");
     let default: syn::Expr = syn::parse_quote!(::std::default::Default::default());
     // typify's library types, by the format that gives each, and a value of

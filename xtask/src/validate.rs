@@ -301,8 +301,8 @@ pub fn env_name(name: &str) -> Result<(), String> {
 /// A header name for a credential (or an idempotency key): an HTTP token
 /// (RFC 9110, 5.6.2), and not one of [`FORBIDDEN_HEADERS`].
 pub fn header_name(name: &str) -> Result<(), String> {
-    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-    if name.is_empty() || name.len() > 128 || !name.chars().all(tchar) {
+    // An HTTP token, by the rules the runtime's `HeaderName` will apply.
+    if name.len() > 128 || http::HeaderName::from_bytes(name.as_bytes()).is_err() {
         return Err(
             "not an HTTP header name; use letters, digits and `-` (an RFC 9110 token, at most 128)"
                 .into(),
