@@ -298,22 +298,55 @@ pub(super) fn distinct_parameter_names(
         let location = p.get("in").and_then(Value::as_str)?;
         Some((name.to_string(), location.to_string()))
     };
-    let own: Vec<Option<(String, String)>> = op
-        .get("parameters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|p| resolve(components, p).and_then(located))
-        .collect();
-    let declared: BTreeSet<&(String, String)> = own.iter().flatten().collect();
+    let own_names = |op: &Map<String, Value>| -> Vec<Option<(String, String)>> {
+        op.get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|p| resolve(components, p).and_then(located))
+            .collect()
+    };
+    let mut own = own_names(op);
     // Shared parameters not overridden by the operation's own: progenitor
-    // merges both lists.
-    let inherited = shared
-        .and_then(Value::as_array)
-        .into_iter()
+    // merges both lists, keyed by name alone.
+    let inherited_of = |own: &[Option<(String, String)>]| -> Vec<(Value, (String, String))> {
+        let declared: BTreeSet<&(String, String)> = own.iter().flatten().collect();
+        shared
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p.clone(), resolve(components, p).and_then(located)?)))
+            .filter(|(_, np)| !declared.contains(np))
+            .collect()
+    };
+    let mut inherited = inherited_of(&own);
+    // Two shared parameters of one Rust name (Kubernetes' proxy paths share
+    // `path` in the path and `path` in the query): progenitor keeps the last
+    // and loses the path parameter's mapping. Renaming happens in the
+    // operation's own list, so the shared ones are copied into it first.
+    let mut rust_names: BTreeSet<String> = own
+        .iter()
         .flatten()
-        .filter_map(|p| resolve(components, p).and_then(located))
-        .filter(|np| !declared.contains(np));
+        .map(|(name, _)| name.to_snake_case())
+        .collect();
+    let collides = inherited
+        .iter()
+        .any(|(_, (name, _))| !rust_names.insert(name.to_snake_case()));
+    if collides && !inherited.is_empty() {
+        let copies: Vec<Value> = inherited.into_iter().map(|(p, _)| p).collect();
+        if !out.copies.allow(&copies, &format!("{at}/parameters")) {
+            return Vec::new();
+        }
+        let params = op
+            .entry("parameters")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Some(params) = params.as_array_mut() {
+            params.splice(0..0, copies);
+        }
+        own = own_names(op);
+        inherited = inherited_of(&own);
+    }
+    let inherited = inherited.into_iter().map(|(_, np)| np);
     let mut taken = BTreeSet::new();
     for (name, location) in inherited.chain(own.iter().flatten().cloned()) {
         if location == "path" {

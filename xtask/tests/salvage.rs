@@ -1,0 +1,110 @@
+//! A defect costs only its own place: documents cut from real ones (see
+//! `fixtures/salvage/SOURCES.md`) generate with every operation a method, what
+//! the generator could not type is any JSON value with a note, and no Rust
+//! name is defined twice.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use xtask::pipeline::{self, Output};
+use xtask::providers;
+
+/// Renders one fixture as the only provider of a scratch root, in memory.
+fn render(fixture: &str) -> Output {
+    let root = tempfile::tempdir().unwrap();
+    let specs = root.path().join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/salvage")
+        .join(fixture);
+    std::fs::copy(&from, specs.join(fixture)).unwrap();
+    std::fs::write(
+        specs.join("providers.toml"),
+        format!(
+            "[providers.doc]\nspec = \"{fixture}\"\ncrate = \"doc\"\ntitle = \"Doc\"\n\
+             base_url_env = \"DOC_BASE_URL\"\n\n[providers.doc.auth]\nheader = \"Authorization\"\n\
+             prefix = \"Bearer \"\nenv = \"DOC_TOKEN\"\nwhat = \"token\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("Cargo.toml"),
+        "[workspace]\nmembers = []\n",
+    )
+    .unwrap();
+    let provider = providers::load(root.path())
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    pipeline::render(root.path(), &provider).unwrap_or_else(|e| panic!("{fixture}: {e:#}"))
+}
+
+fn file<'o>(out: &'o Output, suffix: &str) -> &'o str {
+    &out.files
+        .iter()
+        .find(|f| f.path.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no {suffix}"))
+        .contents
+}
+
+/// `pub async fn NAME` of each method the generated client has.
+fn methods(out: &Output) -> Vec<String> {
+    let generated = file(out, "src/generated.rs");
+    let mut found: Vec<String> = generated
+        .split("pub async fn ")
+        .skip(1)
+        .filter_map(|rest| rest.split(['<', '(']).next())
+        .map(str::to_string)
+        .collect();
+    found.sort();
+    found
+}
+
+/// Items of the `types` module defined more than once (error[E0428]).
+fn defined_twice(out: &Output) -> Vec<String> {
+    let file = syn::parse_file(file(out, "src/generated.rs")).unwrap();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut walk = |items: &[syn::Item]| {
+        for item in items {
+            let name = match item {
+                syn::Item::Struct(s) => s.ident.to_string(),
+                syn::Item::Enum(e) => e.ident.to_string(),
+                syn::Item::Type(t) => t.ident.to_string(),
+                syn::Item::Mod(m) => format!("mod {}", m.ident),
+                _ => continue,
+            };
+            *seen.entry(name).or_default() += 1;
+        }
+    };
+    for item in &file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "types"
+            && let Some((_, items)) = &m.content
+        {
+            walk(items);
+        }
+    }
+    seen.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn a_shared_path_parameter_and_a_query_parameter_of_one_name_both_stay() {
+    let out = render("kubernetes-proxy-path.json");
+    assert_eq!(
+        methods(&out),
+        [
+            "connect_core_v1_get_namespaced_pod_proxy",
+            "connect_core_v1_get_namespaced_pod_proxy_with_path"
+        ],
+        "{:#?}",
+        out.notes
+    );
+    let generated = file(&out, "src/generated.rs");
+    // The path segment and the query parameter are separate arguments.
+    assert!(generated.contains("path_query"), "{generated}");
+    assert!(defined_twice(&out).is_empty());
+}
