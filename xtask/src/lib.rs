@@ -36,6 +36,7 @@ pub mod load;
 pub mod lower;
 pub mod manifest;
 pub mod mock;
+pub mod names;
 pub mod no_panic;
 pub mod normalize;
 pub mod numbers;

@@ -492,6 +492,24 @@ fn retype_enum(map: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
                     listed.join(", ")
                 ),
             );
+            return;
+        }
+        // typify panics on values it cannot name apart (`ALARM`, `alarm`).
+        let colliding: Vec<String> =
+            crate::names::colliding_variants(values.iter().filter_map(Value::as_str))
+                .into_iter()
+                .map(|v| format!("{v:?}"))
+                .collect();
+        if kind == "string" && !colliding.is_empty() {
+            map.remove("enum");
+            out.note(
+                "enum-dropped",
+                format!("{at}/enum"),
+                format!(
+                    "enum values {} have one Rust variant name: generated as a plain string",
+                    colliding.join(", ")
+                ),
+            );
         }
         return;
     }

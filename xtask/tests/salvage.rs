@@ -108,3 +108,28 @@ fn a_shared_path_parameter_and_a_query_parameter_of_one_name_both_stay() {
     assert!(generated.contains("path_query"), "{generated}");
     assert!(defined_twice(&out).is_empty());
 }
+
+#[test]
+fn enum_values_of_one_rust_name_make_a_plain_string_with_a_note() {
+    let out = render("marketcheck-sort-order.json");
+    assert_eq!(
+        methods(&out),
+        ["get_car_dealer_inventory_active"],
+        "{:#?}",
+        out.notes
+    );
+    let note = out
+        .notes
+        .iter()
+        .find(|n| n.kind == "enum-dropped")
+        .unwrap_or_else(|| panic!("{:#?}", out.notes));
+    assert!(
+        note.text.contains("marketcheck-sort-order.json:")
+            && note
+                .text
+                .contains("/components/parameters/sort_order/schema/enum")
+            && note.text.contains(r#""asc", "desc", "ASC", "DESC""#),
+        "{}",
+        note.text
+    );
+}
