@@ -23,7 +23,8 @@
 //! sends (`retry` decides when and how long to wait), the body is read with
 //! bounds (`transport`), and [`finish`] turns progenitor's result into
 //! [`Error`] (`error`). `rewire` holds the request changes that generated code
-//! asks for where progenitor cannot express the spec.
+//! asks for where progenitor cannot express the spec, and `style` writes
+//! parameters in the styles the spec declares.
 
 /// The README's example, compiled as a doctest so that it cannot rot.
 #[cfg(doctest)]
@@ -36,6 +37,7 @@ pub mod paginate;
 mod path;
 mod retry;
 pub mod rewire;
+pub mod style;
 mod trace;
 mod transport;
 mod unknown;

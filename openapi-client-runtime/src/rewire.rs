@@ -92,6 +92,30 @@ pub fn cookie_from_header(
     Ok(())
 }
 
+/// Moves the cookie pairs [`style::cookie`](crate::style::cookie) wrote
+/// into the header `sent` (`color=blue; color=black`) into the `Cookie`
+/// header, after any cookies already there.
+pub fn cookies_from_header(request: &mut reqwest::Request, sent: &str) -> Result<(), String> {
+    let sent = header_name(sent)?;
+    let headers = request.headers_mut();
+    let Some(value) = headers.remove(&sent) else {
+        return Ok(());
+    };
+    let pairs = value
+        .to_str()
+        .map_err(|_| format!("the cookies of `{sent}` are not text"))?;
+    let cookie = match headers
+        .get(reqwest::header::COOKIE)
+        .map(HeaderValue::to_str)
+    {
+        Some(Ok(existing)) => format!("{existing}; {pairs}"),
+        _ => pairs.to_string(),
+    };
+    let cookie = HeaderValue::try_from(cookie).map_err(|e| format!("cookie `{sent}`: {e}"))?;
+    headers.insert(reqwest::header::COOKIE, cookie);
+    Ok(())
+}
+
 /// Sends the body progenitor built under the media type the spec declares
 /// (an image, XML, ...): progenitor labels every raw body
 /// `application/octet-stream`.
