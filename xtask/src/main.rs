@@ -34,15 +34,21 @@ commands:
         cut SPEC down to the named operations and everything they reference;
         FILE ends in .yaml/.yml or .json (default: YAML on stdout)
   corpus [DIR] [--skip NAME...] [--max-operations N] [--timeout SECS] [--scratch DIR]
-        generate a client crate for every OpenAPI document in DIR (default
-        tests/vendor-specs) in a scratch workspace under the target directory,
-        cargo check them all, and print one row per document; fails if any
-        document does not generate, compile, or compile without warnings
-        (--skip: a document's file name or stem; --max-operations: skip the
-        documents with more operations; --timeout: stop generating a document
-        after SECS, default 120; --scratch DIR: put the scratch workspace there
-        instead of <target>/corpus: a new or empty folder, or one an earlier
-        run made, which is wiped first; any other folder is refused)
+         [--every N] [--generate-only] [--jobs N]
+        generate a client crate for every OpenAPI document under DIR (default
+        tests/vendor-specs; searched recursively, in sorted order) in a scratch
+        workspace under the target directory, cargo check them in batches of 40
+        sharing one target directory, and print one row per document (over 100
+        documents: the rows go to a file) and a summary by outcome and reason;
+        fails if any document does not generate, compile, or compile without
+        warnings (--skip: a document's relative path or stem; --max-operations:
+        skip the documents with more operations; --timeout: stop generating a
+        document after SECS, default 120; --scratch DIR: put the scratch
+        workspace there instead of <target>/corpus: a new or empty folder, or
+        one an earlier run made, which is wiped first; any other folder is
+        refused; --every N: only every Nth document, starting with the first;
+        --generate-only: no cargo check; --jobs N: generate N documents at a
+        time, default 1)
   bench [vendor | client]
         run every benchmark (generation, drift check, slicing, compile time,
         downstream cost, client overhead); print the table and write
@@ -310,8 +316,8 @@ fn run_diff(root: &std::path::Path, diff: &Diff) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `corpus [DIR] [--skip NAME]... [--max-operations N] [--timeout SECS] [--scratch DIR]`,
-/// options in any position.
+/// `corpus [DIR] [--skip NAME]... [--max-operations N] [--timeout SECS] [--scratch DIR]
+/// [--every N] [--generate-only] [--jobs N]`, options in any position.
 fn parse_corpus(root: &std::path::Path, args: &[String]) -> Result<xtask::corpus::Options, Usage> {
     let mut options = xtask::corpus::Options::default();
     let mut dir = None;
@@ -341,7 +347,23 @@ fn parse_corpus(root: &std::path::Path, args: &[String]) -> Result<xtask::corpus
             "--scratch" if options.scratch.is_none() => {
                 options.scratch = Some(PathBuf::from(value("--scratch")?))
             }
-            "--max-operations" | "--timeout" | "--scratch" => {
+            "--every" if options.every.is_none() => {
+                let n = value("--every")?;
+                options.every =
+                    Some(n.parse().ok().filter(|&n: &usize| n > 0).ok_or_else(|| {
+                        Usage(format!("--every {n:?}: expected a number above 0"))
+                    })?);
+            }
+            "--jobs" if options.jobs.is_none() => {
+                let n = value("--jobs")?;
+                options.jobs =
+                    Some(n.parse().ok().filter(|&n: &usize| n > 0).ok_or_else(|| {
+                        Usage(format!("--jobs {n:?}: expected a number above 0"))
+                    })?);
+            }
+            "--generate-only" if !options.generate_only => options.generate_only = true,
+            "--max-operations" | "--timeout" | "--scratch" | "--every" | "--jobs"
+            | "--generate-only" => {
                 return Err(Usage(format!("{arg} given twice")));
             }
             flag if flag.starts_with('-') => {

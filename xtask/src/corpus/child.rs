@@ -22,6 +22,13 @@ pub const GENERATION_TIMEOUT: Duration = Duration::from_secs(120);
 /// only); the child is killed above it rather than letting it take the machine.
 pub const GENERATION_MEMORY_KIB: u64 = 8 * 1024 * 1024;
 
+/// How the message of a document stopped for its memory begins.
+pub const STOPPED_MEMORY: &str = "stopped at";
+/// How the message of a document stopped at the time limit begins.
+pub const STOPPED_TIME: &str = "stopped after";
+/// How the message of a child that died without a result begins.
+pub const CRASHED: &str = "the generating process";
+
 /// A document that generated.
 #[derive(Debug, Clone)]
 pub struct Generated {
@@ -132,6 +139,19 @@ pub fn generate_in_child(
     name: &str,
     timeout: Duration,
 ) -> Result<Generation> {
+    generate_in_child_with(exe, scratch, name, timeout, true)
+}
+
+/// [`generate_in_child`], passing the child's stderr on to ours only when
+/// `echo` is set: a run over thousands of documents shows a progress line
+/// instead, and keeps only each child's last line for its failure message.
+pub fn generate_in_child_with(
+    exe: &Path,
+    scratch: &Path,
+    name: &str,
+    timeout: Duration,
+    echo: bool,
+) -> Result<Generation> {
     let started = Instant::now();
     let mut child = Command::new(exe)
         .arg("corpus-one")
@@ -152,7 +172,9 @@ pub fn generate_in_child(
         let mut last = None;
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            eprintln!("  {line}");
+            if echo {
+                eprintln!("  {line}");
+            }
             if !line.trim().is_empty() {
                 last = Some(line.trim().to_string());
             }
@@ -171,13 +193,13 @@ pub fn generate_in_child(
         }
         let why = if polled_peak > GENERATION_MEMORY_KIB {
             Some(format!(
-                "stopped at {} MiB of memory (the limit is {} MiB)",
+                "{STOPPED_MEMORY} {} MiB of memory (the limit is {} MiB)",
                 polled_peak / 1024,
                 GENERATION_MEMORY_KIB / 1024
             ))
         } else if started.elapsed() > timeout {
             Some(format!(
-                "stopped after {} s, the time limit",
+                "{STOPPED_TIME} {} s, the time limit",
                 timeout.as_secs()
             ))
         } else {
@@ -236,7 +258,7 @@ pub fn generate_in_child(
             seconds: wall,
             peak_kib: polled_peak,
             result: Err(format!(
-                "the generating process {}: {}",
+                "{CRASHED} {}: {}",
                 match status.code() {
                     Some(code) => format!("exited with {code}"),
                     None => "was killed by a signal".into(),

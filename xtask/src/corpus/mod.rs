@@ -33,6 +33,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -43,19 +45,24 @@ use crate::{output, pipeline};
 
 mod check;
 mod child;
+mod progress;
 mod scratch;
+mod summary;
 mod table;
 
 pub use check::rustc_wrapper;
 use check::*;
 pub use child::{
-    GENERATION_MEMORY_KIB, GENERATION_TIMEOUT, Generated, Generation, copy_of_self,
-    generate_in_child, generate_one,
+    CRASHED, GENERATION_MEMORY_KIB, GENERATION_TIMEOUT, Generated, Generation, STOPPED_MEMORY,
+    STOPPED_TIME, copy_of_self, generate_in_child, generate_in_child_with, generate_one,
 };
+pub use progress::Progress;
+use scratch::write;
 pub use scratch::{
-    SCRATCH_MARKER, Scratch, check_scratch, create_scratch, documents, provider_name, registry,
-    scratch_manifest, target_dir,
+    SCRATCH_MARKER, Scratch, check_scratch, create_batches, create_scratch, documents,
+    provider_name, registry, scratch_manifest, target_dir, unique_name,
 };
+pub use summary::{Class, class, normalize, percent, percentile, reason, summary, thousands};
 use table::*;
 pub use table::{Outcome, Row, openapi_version, table};
 
@@ -72,12 +79,21 @@ pub const FEATURES: &str = "mock,tracing";
 /// Prefix of every provider and crate name in the scratch workspace.
 pub const PREFIX: &str = "corpus-";
 
+/// Documents per scratch workspace, and so per `cargo check`: small enough
+/// that cargo's plan stays quick and a batch's failure is readable, large
+/// enough that a sample of 132 needs only four checks.
+pub const BATCH: usize = 40;
+
+/// Above this many documents the table goes to a file in the scratch folder
+/// and only the summary is printed.
+pub const FULL_TABLE_ROWS: usize = 100;
+
 /// What `cargo xtask corpus` was asked.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Directory of documents (`.json`, `.yaml`, `.yml`).
+    /// Directory of documents (`.json`, `.yaml`, `.yml`), searched recursively.
     pub dir: PathBuf,
-    /// Documents not to try, by file name, file stem or provider name.
+    /// Documents not to try, by relative path, file stem or provider name.
     pub skip: Vec<String>,
     /// Documents with more operations than this are not tried (reported as skipped).
     pub max_operations: Option<usize>,
@@ -86,25 +102,43 @@ pub struct Options {
     pub scratch: Option<PathBuf>,
     /// Limit on generating one document (default [`GENERATION_TIMEOUT`]).
     pub timeout: Option<Duration>,
+    /// Only every Nth document of the sorted list, starting with the first:
+    /// a fixed sample, the same on every run.
+    pub every: Option<usize>,
+    /// Generate only; no `cargo check`.
+    pub generate_only: bool,
+    /// Documents generated side by side (default 1: the times are then
+    /// not inflated by a neighbour).
+    pub jobs: Option<usize>,
 }
 
 /// The outcome of a corpus run.
 pub struct Report {
-    /// The table and the summary under it, as printed.
+    /// The table (or where it was written) and the summary, as printed.
     pub text: String,
-    /// Every document tried generated, compiled and raised no warning.
+    /// Every document tried generated, and compiled without a warning when checked.
     pub ok: bool,
+    /// One row per document of the run, in order.
+    pub rows: Vec<Row>,
+    /// The scratch folder, which also holds `corpus-table.md` and `corpus-rows.jsonl`.
+    pub scratch: PathBuf,
 }
 
 /// One document of the corpus.
 #[derive(Debug, Clone)]
 pub struct Document {
-    /// File name in DIR.
+    /// Path relative to DIR, with `/` (the file name for a flat DIR).
     pub file: String,
     /// Full path of the file.
     pub path: PathBuf,
-    /// Provider and crate name in the scratch workspace (`corpus-<stem>`).
+    /// Provider and crate name in the scratch workspace ([`unique_name`]).
     pub name: String,
+}
+
+/// Every `n`th document of `docs`, starting with the first (`n` of 0 or 1: all).
+pub fn sample<T>(docs: Vec<T>, n: Option<usize>) -> Vec<T> {
+    let n = n.unwrap_or(1).max(1);
+    docs.into_iter().step_by(n).collect()
 }
 
 /// Runs the corpus; `Err` only for failures of the run itself (a directory
@@ -112,58 +146,60 @@ pub struct Document {
 /// missing), never for a document that fails.
 pub fn run(root: &Path, options: &Options) -> Result<Report> {
     let started = Instant::now();
-    let docs = documents(&options.dir)?;
+    let all = documents(&options.dir)?;
     for skip in &options.skip {
-        if !docs.iter().any(|d| matches(d, skip)) {
-            let names: Vec<&str> = docs.iter().map(|d| d.file.as_str()).collect();
+        if !all.iter().any(|d| matches(d, skip)) {
+            let names: Vec<&str> = all.iter().map(|d| d.file.as_str()).take(20).collect();
             bail!(
-                "--skip {skip}: no such document in {}; it holds {}",
+                "--skip {skip}: no such document in {}; it holds {}{}",
                 options.dir.display(),
-                names.join(", ")
+                names.join(", "),
+                if all.len() > 20 {
+                    format!(" and {} more", all.len() - 20)
+                } else {
+                    String::new()
+                }
             );
         }
     }
+    let docs = sample(all, options.every);
     let target = target_dir(root)?;
     let scratch = match &options.scratch {
         Some(dir) => std::path::absolute(dir).context("cannot resolve the scratch directory")?,
         None => target.join("corpus"),
     };
-    create_scratch(root, &scratch, &docs)?;
+    let batches = create_batches(root, &scratch, &docs, BATCH)?;
     let exe = copy_of_self(&scratch)?;
+    let mut workspace = vec![scratch.clone(); docs.len()];
+    for (dir, indices) in &batches {
+        for &i in indices {
+            workspace[i] = dir.clone();
+        }
+    }
 
-    let mut rows = Vec::new();
-    for doc in &docs {
-        let mut row = Row {
-            file: doc.file.clone(),
-            name: doc.name.clone(),
-            openapi: openapi_version(&doc.path),
-            operations: None,
-            methods: None,
-            notes: BTreeMap::new(),
-            generation: None,
-            memory_kib: None,
-            check: None,
-            outcome: Outcome::Skipped(String::new()),
-        };
+    let mut rows: Vec<Row> = docs.iter().map(new_row).collect();
+    let mut todo = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
         if options.skip.iter().any(|s| matches(doc, s)) {
-            row.outcome = Outcome::Skipped("--skip".into());
-            rows.push(row);
+            rows[i].outcome = Outcome::Skipped("--skip".into());
             continue;
         }
-        if let Some(max) = options.max_operations {
-            match count_operations(doc) {
-                Some(n) if n > max => {
-                    row.operations = Some(n);
-                    row.outcome = Outcome::Skipped(format!("more than --max-operations {max}"));
-                    rows.push(row);
-                    continue;
-                }
-                _ => {}
-            }
+        if let Some(max) = options.max_operations
+            && let Some(n) = count_operations(doc)
+            && n > max
+        {
+            rows[i].operations = Some(n);
+            rows[i].outcome = Outcome::Skipped(format!("more than --max-operations {max}"));
+            continue;
         }
-        eprintln!("corpus: generating {}…", doc.file);
-        let timeout = options.timeout.unwrap_or(GENERATION_TIMEOUT);
-        let generation = generate_in_child(&exe, &scratch, &doc.name, timeout)?;
+        todo.push(i);
+    }
+    let loud = docs.len() <= FULL_TABLE_ROWS;
+    let timeout = options.timeout.unwrap_or(GENERATION_TIMEOUT);
+    let jobs = options.jobs.unwrap_or(1).max(1);
+    let generated = generate_all(&exe, &docs, &workspace, &todo, timeout, jobs, loud)?;
+    for (i, generation) in generated {
+        let row = &mut rows[i];
         row.generation = Some(generation.seconds);
         row.memory_kib = Some(generation.peak_kib);
         match generation.result {
@@ -173,86 +209,98 @@ pub fn run(root: &Path, options: &Options) -> Result<Report> {
                 row.notes = done.notes;
                 row.outcome = Outcome::Generated;
             }
-            Err(e) => row.outcome = Outcome::GenerationFailed(e),
+            Err(e) => {
+                row.document_operations = count_operations(&docs[i]);
+                row.outcome = Outcome::GenerationFailed(e);
+            }
         }
-        rows.push(row);
     }
 
-    let generated: Vec<&str> = rows
+    let mut summary_text = String::new();
+    let mut other_errors = Vec::new();
+    let generated = rows
         .iter()
         .filter(|r| r.outcome == Outcome::Generated)
-        .map(|r| r.name.as_str())
-        .collect();
-    let mut summary = String::new();
-    let mut other_errors = Vec::new();
-    if generated.is_empty() {
-        summary.push_str("cargo check: not run, no document generated\n");
+        .count();
+    if options.generate_only {
+        summary_text.push_str("cargo check: not run (--generate-only)\n");
+    } else if generated == 0 {
+        summary_text.push_str("cargo check: not run, no document generated\n");
     } else {
-        eprintln!("corpus: cargo check of {} crate(s)…", generated.len());
-        let check = cargo_check(&exe, &scratch, &target)?;
-        let _ = writeln!(
-            summary,
-            "cargo check --workspace --features {FEATURES} of {} crate(s): {} (exit {})",
-            generated.len(),
-            secs(check.seconds),
-            check
-                .status
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "by signal".into())
-        );
-        for row in &mut rows {
-            if row.outcome != Outcome::Generated {
+        let mut seconds = 0.0;
+        let mut checks = 0;
+        let mut failed_exits = Vec::new();
+        let mut progress = Progress::new("batches checked", batches.len());
+        for (dir, indices) in &batches {
+            let crates = indices
+                .iter()
+                .filter(|&&i| rows[i].outcome == Outcome::Generated)
+                .count();
+            if crates == 0 {
                 continue;
             }
-            let diagnostics = check.diagnostics.get(&row.name);
-            let compiled = check.compiled.contains(&row.name);
-            row.check = check
-                .rustc_seconds
-                .get(&row.name.replace('-', "_"))
-                .copied();
-            row.outcome = match diagnostics {
-                Some(d) => Outcome::Checked {
-                    errors: d.errors.clone(),
-                    warnings: d.warnings.clone(),
-                },
-                None if compiled => Outcome::Checked {
-                    errors: Vec::new(),
-                    warnings: Vec::new(),
-                },
-                None => Outcome::NotChecked(format!(
-                    "cargo check failed before checking it: {}",
-                    check.first_cargo_error.as_deref().unwrap_or("(no message)")
-                )),
-            };
-        }
-        for (name, d) in &check.diagnostics {
-            if !rows.iter().any(|r| &r.name == name) {
-                other_errors.extend(d.errors.iter().map(|e| format!("{name}: {e}")));
+            eprintln!(
+                "corpus: cargo check of {crates} crate(s) in {}…",
+                dir.display()
+            );
+            let check = cargo_check(&exe, dir, &target)?;
+            seconds += check.seconds;
+            checks += 1;
+            if check.status != Some(0) {
+                failed_exits.push(format!(
+                    "{}: exit {}",
+                    dir.file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or("scratch"),
+                    check
+                        .status
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "by signal".into())
+                ));
+            }
+            apply_check(&mut rows, indices, &check, &mut other_errors);
+            if !loud {
+                progress.done(&dir.display().to_string(), check.status != Some(0));
             }
         }
-        if check.status != Some(0)
-            && other_errors.is_empty()
-            && !rows.iter().any(
-                |r| matches!(&r.outcome, Outcome::Checked { errors, .. } if !errors.is_empty()),
-            )
-        {
-            other_errors.push(format!(
-                "cargo check failed: {}",
-                check.first_cargo_error.as_deref().unwrap_or("(no message)")
-            ));
+        if !loud {
+            progress.finish();
         }
+        let _ = writeln!(
+            summary_text,
+            "cargo check --workspace --features {FEATURES} of {generated} crate(s) in {checks} batch(es) of up to {BATCH}: {} ({})",
+            secs(seconds),
+            if failed_exits.is_empty() {
+                "exit 0".to_string()
+            } else {
+                failed_exits.join(", ")
+            }
+        );
     }
 
     let generation: f64 = rows.iter().filter_map(|r| r.generation).sum();
     let _ = writeln!(
-        summary,
-        "corpus run: {} in all, {} of it generating",
+        summary_text,
+        "corpus run: {} in all, {} of it generating ({jobs} at a time)",
         secs(started.elapsed().as_secs_f64()),
         secs(generation)
     );
-    let mut text = table(&rows);
+    let full_table = table(&rows);
+    let table_file = scratch.join("corpus-table.md");
+    write(&table_file, &full_table)?;
+    write(&scratch.join("corpus-rows.jsonl"), &rows_jsonl(&rows))?;
+    let mut text = if rows.len() > FULL_TABLE_ROWS {
+        format!(
+            "{} documents: the table of every one is in {}, and a line of JSON for each in {}\n",
+            rows.len(),
+            table_file.display(),
+            scratch.join("corpus-rows.jsonl").display()
+        )
+    } else {
+        full_table
+    };
     text.push('\n');
-    text.push_str(&summary);
+    text.push_str(&summary_text);
     let count = |f: &dyn Fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count();
     let _ = writeln!(
         text,
@@ -262,7 +310,8 @@ pub fn run(root: &Path, options: &Options) -> Result<Report> {
             == Outcome::Checked {
                 errors: Vec::new(),
                 warnings: Vec::new()
-            }),
+            }
+            || options.generate_only && r.outcome == Outcome::Generated),
         count(&|r| matches!(r.outcome, Outcome::GenerationFailed(_))),
         count(&|r| matches!(&r.outcome, Outcome::Checked { errors, .. } if !errors.is_empty())),
         count(
@@ -274,18 +323,199 @@ pub fn run(root: &Path, options: &Options) -> Result<Report> {
     for e in &other_errors {
         let _ = writeln!(text, "error outside the generated crates: {e}");
     }
+    text.push('\n');
+    text.push_str(&summary(&rows));
     let _ = writeln!(
         text,
-        "generate: time in the pipeline (load to formatted files); memory: peak resident memory of \
+        "\ngenerate: time in the pipeline (load to formatted files); memory: peak resident memory of \
          the process generating the document; check: wall time of rustc checking \
-         the crate, within the one cargo check (dependencies not counted).\n\
-         Scratch workspace: {} (run `cargo check --workspace --features {FEATURES}` there, with \
+         the crate, within its batch's cargo check (dependencies not counted).\n\
+         Scratch workspace: {} (run `cargo check --workspace --features {FEATURES}` there{}, with \
          CARGO_TARGET_DIR={}, for every message).",
         scratch.display(),
+        if batches.len() > 1 {
+            ", in each batch-NNN folder"
+        } else {
+            ""
+        },
         target.display()
     );
-    let ok = other_errors.is_empty() && !rows.iter().any(Row::failed);
-    Ok(Report { text, ok })
+    let ok = other_errors.is_empty() && !rows.iter().any(|r| r.failed_in(options.generate_only));
+    Ok(Report {
+        text,
+        ok,
+        rows,
+        scratch,
+    })
+}
+
+/// The row of a document before it is tried.
+fn new_row(doc: &Document) -> Row {
+    Row {
+        file: doc.file.clone(),
+        name: doc.name.clone(),
+        openapi: openapi_version(&doc.path),
+        operations: None,
+        methods: None,
+        document_operations: None,
+        notes: BTreeMap::new(),
+        generation: None,
+        memory_kib: None,
+        check: None,
+        outcome: Outcome::Skipped(String::new()),
+    }
+}
+
+/// Generates the documents `todo` (indices into `docs`), each in the
+/// workspace `workspace[i]`, `jobs` at a time. `loud`: a line per document
+/// and the child's stderr, as a small run always printed; otherwise the
+/// [`Progress`] line.
+fn generate_all(
+    exe: &Path,
+    docs: &[Document],
+    workspace: &[PathBuf],
+    todo: &[usize],
+    timeout: Duration,
+    jobs: usize,
+    loud: bool,
+) -> Result<Vec<(usize, Generation)>> {
+    let next = AtomicUsize::new(0);
+    let active = AtomicUsize::new(jobs);
+    let results = Mutex::new(Vec::new());
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let progress = Mutex::new(Progress::new("generated", todo.len()));
+    let lock = |m: &Mutex<Progress>| {
+        // A worker that panicked leaves the counts as they were; still usable.
+        m.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .tick();
+    };
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let stop = first_error.lock().map(|e| e.is_some()).unwrap_or(true);
+                    if k >= todo.len() || stop {
+                        break;
+                    }
+                    let i = todo[k];
+                    if loud {
+                        eprintln!("corpus: generating {}…", docs[i].file);
+                    }
+                    match generate_in_child_with(exe, &workspace[i], &docs[i].name, timeout, loud) {
+                        Ok(generation) => {
+                            let failed = generation.result.is_err();
+                            if let Ok(mut r) = results.lock() {
+                                r.push((i, generation));
+                            }
+                            if !loud && let Ok(mut p) = progress.lock() {
+                                p.done(&docs[i].file, failed);
+                            }
+                        }
+                        Err(e) => {
+                            if let Ok(mut first) = first_error.lock() {
+                                first.get_or_insert(e);
+                            }
+                            break;
+                        }
+                    }
+                }
+                active.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        if !loud {
+            while active.load(Ordering::SeqCst) > 0 {
+                std::thread::sleep(Duration::from_millis(250));
+                lock(&progress);
+            }
+            progress
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .finish();
+        }
+    });
+    if let Some(e) = first_error
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        return Err(e);
+    }
+    let mut results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    results.sort_by_key(|(i, _)| *i);
+    Ok(results)
+}
+
+/// Sets the outcome of the rows `indices` from their batch's check; errors
+/// of crates that are not rows go to `other_errors`.
+fn apply_check(rows: &mut [Row], indices: &[usize], check: &Check, other_errors: &mut Vec<String>) {
+    for &i in indices {
+        let row = &mut rows[i];
+        if row.outcome != Outcome::Generated {
+            continue;
+        }
+        let diagnostics = check.diagnostics.get(&row.name);
+        let compiled = check.compiled.contains(&row.name);
+        row.check = check
+            .rustc_seconds
+            .get(&row.name.replace('-', "_"))
+            .copied();
+        row.outcome = match diagnostics {
+            Some(d) => Outcome::Checked {
+                errors: d.errors.clone(),
+                warnings: d.warnings.clone(),
+            },
+            None if compiled => Outcome::Checked {
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            },
+            None => Outcome::NotChecked(format!(
+                "cargo check failed before checking it: {}",
+                check.first_cargo_error.as_deref().unwrap_or("(no message)")
+            )),
+        };
+    }
+    let before = other_errors.len();
+    for (name, d) in &check.diagnostics {
+        if !indices.iter().any(|&i| &rows[i].name == name) {
+            other_errors.extend(d.errors.iter().map(|e| format!("{name}: {e}")));
+        }
+    }
+    if check.status != Some(0)
+        && other_errors.len() == before
+        && !indices.iter().any(
+            |&i| matches!(&rows[i].outcome, Outcome::Checked { errors, .. } if !errors.is_empty()),
+        )
+    {
+        other_errors.push(format!(
+            "cargo check failed: {}",
+            check.first_cargo_error.as_deref().unwrap_or("(no message)")
+        ));
+    }
+}
+
+/// One JSON object per row, for tools that read a run (`cargo xtask bench corpus`).
+fn rows_jsonl(rows: &[Row]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        let line = serde_json::json!({
+            "file": r.file,
+            "name": r.name,
+            "operations": r.operations.or(r.document_operations),
+            "methods": r.methods,
+            "seconds": r.generation,
+            "peak_kib": r.memory_kib,
+            "check_seconds": r.check,
+            "class": class(r).label(),
+            "reason": reason(r),
+            "notes": r.notes,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
 }
 
 fn matches(doc: &Document, name: &str) -> bool {
@@ -300,8 +530,16 @@ fn matches(doc: &Document, name: &str) -> bool {
 /// Operations in a document (for `--max-operations`), or `None` when it does
 /// not load: then it is tried, and fails with the pipeline's own message.
 fn count_operations(doc: &Document) -> Option<usize> {
-    let loaded = crate::load::load(&doc.path, &doc.file).ok()?;
-    let paths = loaded.document.get("paths")?.as_object()?;
+    let document = match crate::load::load(&doc.path, &doc.file) {
+        Ok(loaded) => loaded.document,
+        // Over the load limits, or not loadable: a JSON file is still read
+        // as plain JSON, only to count what its failure cost.
+        Err(_) if doc.file.ends_with(".json") => {
+            serde_json::from_slice(&std::fs::read(&doc.path).ok()?).ok()?
+        }
+        Err(_) => return None,
+    };
+    let paths = document.get("paths")?.as_object()?;
     Some(
         paths
             .values()
@@ -339,6 +577,93 @@ mod tests {
             "corpus-cloudflare-openapi-2024-08-06"
         );
         assert_eq!(provider_name("Discord API v10"), "corpus-discord-api-v10");
+    }
+
+    /// The APIs-guru tree: `<provider>.json` and `<provider>/<service>.json`,
+    /// names from the relative path, sorted, unique and valid for the registry.
+    #[test]
+    fn documents_are_found_in_a_tree_and_named_from_their_relative_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "{}").unwrap();
+        };
+        for rel in [
+            "zoom.us.json",
+            "apideck.com/lead.json",
+            "apideck.com/crm.json",
+            "a.b.json",
+            "a-b.json",
+            "x/.hidden.json",
+            "notes.txt",
+            &format!("{}.json", "long".repeat(20)),
+        ] {
+            put(rel);
+        }
+        let docs = documents(dir.path()).unwrap();
+        let files: Vec<&str> = docs.iter().map(|d| d.file.as_str()).collect();
+        let long = format!("{}.json", "long".repeat(20));
+        assert_eq!(
+            files,
+            [
+                "a-b.json",
+                "a.b.json",
+                "apideck.com/crm.json",
+                "apideck.com/lead.json",
+                long.as_str(),
+                "zoom.us.json"
+            ]
+        );
+        let names: Vec<&str> = docs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names[0], "corpus-a-b");
+        // The second `corpus-a-b` gets a hash of its own path instead.
+        assert!(
+            names[1].starts_with("corpus-a-b-") && names[1].len() == 19,
+            "{names:?}"
+        );
+        assert_eq!(names[2], "corpus-apideck-com-crm");
+        assert_eq!(names[3], "corpus-apideck-com-lead");
+        assert!(
+            names[4].len() <= 64 && names[4].starts_with("corpus-longlong"),
+            "{names:?}"
+        );
+        assert_eq!(names[5], "corpus-zoom-us");
+        for doc in &docs {
+            crate::validate::provider_name(&doc.name).unwrap();
+            crate::validate::crate_name(&doc.name).unwrap();
+        }
+        // The hash depends on the path alone: the same in a run without `a-b.json`.
+        let mut taken = std::collections::BTreeSet::from(["corpus-a-b".to_string()]);
+        assert_eq!(unique_name("a.b.json", &mut taken).unwrap(), names[1]);
+        // The registry takes the relative paths as `spec`.
+        let parsed = providers::parse(&registry(&docs), Path::new("providers.toml")).unwrap();
+        assert_eq!(parsed.len(), docs.len());
+    }
+
+    /// A file name that is not a name: never becomes a registry entry.
+    #[test]
+    fn a_file_name_the_registry_refuses_stops_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a`b.json"), "{}").unwrap();
+        let err = documents(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("the registry would refuse this file name"),
+            "{err}"
+        );
+        let mut taken = std::collections::BTreeSet::new();
+        // Nothing alphanumeric left: the hash makes it a name.
+        let name = unique_name("-.json", &mut taken).unwrap();
+        assert!(name.starts_with("corpus-") && name.len() == 15, "{name}");
+    }
+
+    #[test]
+    fn every_nth_document_from_the_first() {
+        let v: Vec<usize> = (0..45).collect();
+        assert_eq!(sample(v.clone(), Some(20)), [0, 20, 40]);
+        assert_eq!(sample(v.clone(), None).len(), 45);
+        assert_eq!(sample(v.clone(), Some(1)).len(), 45);
+        assert_eq!(sample(Vec::<usize>::new(), Some(3)), Vec::<usize>::new());
     }
 
     #[test]

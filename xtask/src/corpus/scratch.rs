@@ -8,24 +8,19 @@ use anyhow::{Context, Result, bail};
 
 use super::*;
 
-/// The documents in `dir`, sorted by file name.
+/// The documents under `dir`, found recursively (the APIs-guru directory is
+/// a tree, `<provider>.json` or `<provider>/<service>.json`), sorted by their
+/// path relative to `dir` so that a run, and a `--every` sample of it, is
+/// the same on every machine. Symbolic links to folders are not followed
+/// (a link loop cannot make the walk endless); hidden entries are skipped.
 pub fn documents(dir: &Path) -> Result<Vec<Document>> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let mut found = Vec::new();
+    walk(dir, dir, &mut found)?;
+    found.sort();
     let mut docs = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let path = entry.path();
-        let Some(file) = path.file_name().and_then(|n| n.to_str()).map(String::from) else {
-            continue;
-        };
-        let Some((stem, ext)) = file.rsplit_once('.') else {
-            continue;
-        };
-        if !matches!(ext, "json" | "yaml" | "yml") || !path.is_file() {
-            continue;
-        }
-        // The file name becomes the scratch entry's `spec` and `title`.
+    let mut taken = std::collections::BTreeSet::new();
+    for (file, path) in found {
+        // The relative path becomes the scratch entry's `spec` and `title`.
         if let Err(reason) =
             crate::validate::spec_path(&file).and_then(|()| crate::validate::text(&file))
         {
@@ -34,23 +29,8 @@ pub fn documents(dir: &Path) -> Result<Vec<Document>> {
                 path.display()
             );
         }
-        docs.push(Document {
-            name: provider_name(stem),
-            file,
-            path,
-        });
-    }
-    docs.sort_by(|a, b| a.file.cmp(&b.file));
-    for pair in docs.windows(2) {
-        if pair[0].name == pair[1].name {
-            bail!(
-                "{} and {} in {} would both become crate {}; rename one",
-                pair[0].file,
-                pair[1].file,
-                dir.display(),
-                pair[0].name
-            );
-        }
+        let name = unique_name(&file, &mut taken)?;
+        docs.push(Document { file, path, name });
     }
     if docs.is_empty() {
         bail!(
@@ -59,6 +39,95 @@ pub fn documents(dir: &Path) -> Result<Vec<Document>> {
         );
     }
     Ok(docs)
+}
+
+/// Collects `(relative path with '/', full path)` of every document under `here`.
+fn walk(top: &Path, here: &Path, found: &mut Vec<(String, PathBuf)>) -> Result<()> {
+    let entries =
+        std::fs::read_dir(here).with_context(|| format!("cannot list {}", here.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", here.display()))?;
+        let path = entry.path();
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if file.starts_with('.') {
+            continue;
+        }
+        let kind = entry
+            .file_type()
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if kind.is_dir() {
+            walk(top, &path, found)?;
+            continue;
+        }
+        let Some((_, ext)) = file.rsplit_once('.') else {
+            continue;
+        };
+        if !matches!(ext, "json" | "yaml" | "yml") || !path.is_file() {
+            continue;
+        }
+        let Ok(relative) = path.strip_prefix(top) else {
+            continue;
+        };
+        // Only names that are valid UTF-8 all the way down are taken.
+        let parts: Option<Vec<&str>> = relative
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect();
+        let Some(parts) = parts else {
+            continue;
+        };
+        found.push((parts.join("/"), path.clone()));
+    }
+    Ok(())
+}
+
+/// The provider and crate name of the document at `relative` (a path under
+/// DIR): [`provider_name`] of the path without its extension, so
+/// `apideck.com/lead.json` becomes `corpus-apideck-com-lead`. A name that is
+/// too long for the registry, or already `taken` by an earlier document
+/// (`a.b.json` and `a-b.json`), is cut and given a hash of the relative path,
+/// which depends on that path alone: the same document gets the same name
+/// in every run and every sample. The result is checked with the registry's
+/// own rules; a file name never reaches the registry unchecked.
+pub fn unique_name(
+    relative: &str,
+    taken: &mut std::collections::BTreeSet<String>,
+) -> Result<String> {
+    let stem = relative.rsplit_once('.').map_or(relative, |(stem, _)| stem);
+    let mut name = provider_name(stem);
+    if name.len() > MAX_NAME || taken.contains(&name) || name == PREFIX.trim_end_matches('-') {
+        let hash = format!("{:08x}", fnv1a(relative.as_bytes()) as u32);
+        let keep = MAX_NAME - hash.len() - 1;
+        name.truncate(keep);
+        let name_cut = name.trim_end_matches('-');
+        name = format!("{name_cut}-{hash}");
+    }
+    crate::validate::provider_name(&name)
+        .and_then(|()| crate::validate::crate_name(&name))
+        .map_err(|reason| {
+            anyhow::anyhow!(
+                "{relative}: derived the name {name:?}, which the registry refuses ({reason})"
+            )
+        })?;
+    if !taken.insert(name.clone()) {
+        bail!(
+            "{relative}: its name {name} is taken by another document and by its hash; rename one"
+        );
+    }
+    Ok(name)
+}
+
+/// The registry's limit on provider and crate names (see `validate.rs`).
+const MAX_NAME: usize = 64;
+
+/// 64-bit FNV-1a: a hash fixed by its definition (the standard library's may
+/// change between releases), so derived names stay the same.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// `corpus-` and the file stem, lowercased, anything but letters and digits
@@ -278,10 +347,54 @@ pub fn create_scratch(root: &Path, scratch: &Path, docs: &[Document]) -> Result<
             .with_context(|| format!("cannot copy {}", lock.display()))?;
     }
     for doc in docs {
-        std::fs::copy(&doc.path, specs.join(&doc.file))
-            .with_context(|| format!("cannot copy {}", doc.path.display()))?;
+        let to = specs.join(&doc.file);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        // A hard link costs nothing for the 400 MB of the APIs-guru
+        // directory; generation only reads it. A copy where links fail.
+        if std::fs::hard_link(&doc.path, &to).is_err() {
+            std::fs::copy(&doc.path, &to)
+                .with_context(|| format!("cannot copy {}", doc.path.display()))?;
+        }
     }
     write(&specs.join("providers.toml"), &registry(docs))
+}
+
+/// Lays out the scratch folder for a run over `docs`, split into
+/// workspaces of at most `batch` documents each (one `cargo check` each,
+/// all sharing the target directory): thousands of crates in one workspace
+/// would make cargo resolve and plan all of them at once, and one crate's
+/// failure in a plan that large is hard to read. Up to `batch` documents
+/// keep the one-workspace layout of [`create_scratch`] in `scratch` itself;
+/// more go to `scratch/batch-NNN`. Returns each workspace with the indices
+/// of its documents in `docs`.
+pub fn create_batches(
+    root: &Path,
+    scratch: &Path,
+    docs: &[Document],
+    batch: usize,
+) -> Result<Vec<(PathBuf, Vec<usize>)>> {
+    let batch = batch.max(1);
+    if docs.len() <= batch {
+        create_scratch(root, scratch, docs)?;
+        return Ok(vec![(scratch.to_path_buf(), (0..docs.len()).collect())]);
+    }
+    if check_scratch(scratch, docs, root)? == Scratch::Made {
+        std::fs::remove_dir_all(scratch)
+            .with_context(|| format!("cannot wipe {}", scratch.display()))?;
+    }
+    std::fs::create_dir_all(scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
+    write(&scratch.join(SCRATCH_MARKER), MARKER_TEXT)?;
+    let mut out = Vec::new();
+    for (n, chunk) in docs.chunks(batch).enumerate() {
+        let dir = scratch.join(format!("batch-{:03}", n + 1));
+        create_scratch(root, &dir, chunk)?;
+        out.push((dir, (n * batch..n * batch + chunk.len()).collect()));
+    }
+    Ok(out)
 }
 
 pub(super) fn write(path: &Path, contents: &str) -> Result<()> {

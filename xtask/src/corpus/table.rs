@@ -37,6 +37,9 @@ pub struct Row {
     pub operations: Option<usize>,
     /// Client methods generated (entries of `OPERATIONS` in `src/client.rs`).
     pub methods: Option<usize>,
+    /// Operations counted in the document itself, for a document that did
+    /// not generate: the summary's totals count what a failure cost.
+    pub document_operations: Option<usize>,
     /// The pipeline's notes, counted by kind.
     pub notes: BTreeMap<String, usize>,
     /// Seconds in [`pipeline::render`](crate::pipeline::render) (or until the child was stopped).
@@ -52,9 +55,16 @@ pub struct Row {
 impl Row {
     /// Whether this row makes the run fail.
     pub fn failed(&self) -> bool {
+        self.failed_in(false)
+    }
+
+    /// Whether this row makes a run fail; in a `generate_only` run a
+    /// document that generated is done, not waiting for its check.
+    pub fn failed_in(&self, generate_only: bool) -> bool {
         match &self.outcome {
             Outcome::Skipped(_) => false,
-            Outcome::GenerationFailed(_) | Outcome::Generated | Outcome::NotChecked(_) => true,
+            Outcome::Generated => !generate_only,
+            Outcome::GenerationFailed(_) | Outcome::NotChecked(_) => true,
             Outcome::Checked { errors, warnings } => !errors.is_empty() || !warnings.is_empty(),
         }
     }
