@@ -535,6 +535,33 @@ pub fn component_ref(reference: &str) -> Option<(&str, &str)> {
     }
 }
 
+/// The JSON pointer a local `$ref` names: its fragment, percent-decoded.
+///
+/// A `$ref` is a URI reference (RFC 3986), so its fragment is a JSON pointer
+/// (RFC 6901) in URI form: `#/paths/~1a~1%7Bid%7D` is the pointer
+/// `/paths/~1a~1{id}`. `None` for a reference that is not local (`other.yaml#/A`)
+/// or whose escapes do not decode to UTF-8.
+pub fn fragment_pointer(reference: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let fragment = reference.strip_prefix('#')?;
+    if !fragment.contains('%') {
+        return Some(std::borrow::Cow::Borrowed(fragment));
+    }
+    let bytes = fragment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = fragment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok().map(std::borrow::Cow::Owned)
+}
+
 fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
     let Some(target) = reference.strip_prefix('#') else {
         return Err(spec_error(
@@ -802,6 +829,19 @@ mod tests {
         ] {
             assert_eq!(method_name(id), want, "{id}");
         }
+    }
+
+    #[test]
+    fn fragments_are_percent_decoded() {
+        assert_eq!(
+            fragment_pointer("#/paths/~1a~1%7Bid%7D/get").as_deref(),
+            Some("/paths/~1a~1{id}/get")
+        );
+        assert_eq!(fragment_pointer("#/a%20b").as_deref(), Some("/a b"));
+        assert_eq!(fragment_pointer("#/plain").as_deref(), Some("/plain"));
+        assert_eq!(fragment_pointer("#/bad%7").as_deref(), None);
+        assert_eq!(fragment_pointer("#/bad%ff").as_deref(), None);
+        assert_eq!(fragment_pointer("other.yaml#/a"), None);
     }
 
     #[test]

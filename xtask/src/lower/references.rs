@@ -12,34 +12,69 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use heck::ToUpperCamelCase;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Lowered;
-use crate::generate::{self, component_ref, escape_pointer, holds_data};
+use crate::generate::{self, component_ref, escape_pointer, fragment_pointer, holds_data};
 
-/// Rewrites every local `$ref` that is not `#/components/<kind>/<name>`.
+/// Rewrites every local `$ref` that is not `#/components/<kind>/<name>`, or
+/// that is written with percent-escapes (`#/paths/~1a~1%7Bid%7D/get/...`, the
+/// URI form of a JSON pointer, which RFC 3986 asks of `{`, `}` and others).
 pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
     inline_path_items(doc, out);
+    inline_callbacks(doc, out);
+    hoist_targets(doc, out);
+    dangling(doc, out);
+}
+
+fn hoist_targets(doc: &mut Value, out: &mut Lowered) {
     let found: Vec<(String, String)> = generate::references(doc)
         .into_iter()
-        .filter(|(_, reference)| reference.starts_with("#/") && component_ref(reference).is_none())
+        .filter(|(_, reference)| {
+            reference.starts_with("#/")
+                && (component_ref(reference).is_none() || reference.contains('%'))
+        })
         .collect();
-    // target reference → (kind, new name), in order of first use.
-    let mut hoisted: BTreeMap<String, (String, String)> = BTreeMap::new();
+    // reference as written → reference to its target in `components`.
+    let mut rewrites: BTreeMap<String, String> = BTreeMap::new();
+    // target pointer → reference to its copy: two spellings of one pointer
+    // (`%7B` and `{`) share one copy.
+    let mut targets: BTreeMap<String, String> = BTreeMap::new();
     let mut names = Names::default();
+    // (target pointer, kind, name) of each copy, in order of first use.
     let mut order = Vec::new();
     for (at, reference) in &found {
-        if hoisted.contains_key(reference) {
+        if rewrites.contains_key(reference) {
             continue;
         }
-        let Some(target) = reference.strip_prefix('#') else {
+        let Some(target) = fragment_pointer(reference) else {
             continue;
         };
-        if doc.pointer(target).is_none() {
-            continue; // preflight names a reference to nothing
+        if doc.pointer(&target).is_none() {
+            continue; // a reference to nothing, which `dangling` handles
+        }
+        if let Some(to) = targets.get(target.as_ref()) {
+            out.note(
+                "reference-hoisted",
+                at.clone(),
+                format!("$ref {reference:?} is another spelling of a target already followed: referenced as {to:?}"),
+            );
+            rewrites.insert(reference.clone(), to.clone());
+            continue;
+        }
+        let decoded = format!("#{target}");
+        if component_ref(&decoded).is_some() {
+            out.note(
+                "reference-decoded",
+                at.clone(),
+                format!("$ref {reference:?} is percent-encoded: followed as {decoded:?}"),
+            );
+            targets.insert(target.to_string(), decoded.clone());
+            rewrites.insert(reference.clone(), decoded);
+            continue;
         }
         let kind = kind_at(at);
-        let name = unique_name(doc, kind, target, &mut names);
+        let name = unique_name(doc, kind, &target, &mut names);
         out.note(
             "reference-hoisted",
             at.clone(),
@@ -47,23 +82,24 @@ pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
                 "$ref {reference:?} points outside `components`, where the generator cannot follow it: the target is copied to `#/components/{kind}/{name}` and referenced there"
             ),
         );
-        hoisted.insert(reference.clone(), (kind.to_string(), name));
-        order.push(reference.clone());
+        let to = format!("#/components/{kind}/{}", escape_pointer(&name));
+        targets.insert(target.to_string(), to.clone());
+        rewrites.insert(reference.clone(), to);
+        order.push((target.into_owned(), kind.to_string(), name));
     }
-    if hoisted.is_empty() {
+    if rewrites.is_empty() {
         return;
     }
     // Copies are taken before anything is rewritten: every target is read as
     // the document has it.
     let copies: Vec<(String, String, Value)> = order
-        .iter()
-        .filter_map(|reference| {
-            let (kind, name) = &hoisted[reference];
-            let value = doc.pointer(&reference[1..])?;
-            let at = format!("/components/{kind}/{}", escape_pointer(name));
+        .into_iter()
+        .filter_map(|(target, kind, name)| {
+            let value = doc.pointer(&target)?;
+            let at = format!("/components/{kind}/{}", escape_pointer(&name));
             out.copies
                 .allow([value], &at)
-                .then(|| (kind.clone(), name.clone(), value.clone()))
+                .then(|| (kind, name, value.clone()))
         })
         .collect();
     for (kind, name, value) in copies {
@@ -81,7 +117,7 @@ pub(super) fn hoist(doc: &mut Value, out: &mut Lowered) {
             of_kind.insert(name, value);
         }
     }
-    rewrite(doc, &hoisted);
+    rewrite(doc, &rewrites);
 }
 
 /// A path item that is a `$ref` to another path item becomes a copy of it
@@ -95,13 +131,13 @@ fn inline_path_items(doc: &mut Value, out: &mut Lowered) {
         let Some(reference) = item.get("$ref").and_then(Value::as_str) else {
             continue;
         };
-        let Some(mut target) = reference.strip_prefix('#').and_then(|t| doc.pointer(t)) else {
+        let Some(mut target) = fragment_pointer(reference).and_then(|t| doc.pointer(&t)) else {
             continue;
         };
         // A chain of path-item references ends somewhere, or is broken.
         for _ in 0..16 {
             match target.get("$ref").and_then(Value::as_str) {
-                Some(next) => match next.strip_prefix('#').and_then(|t| doc.pointer(t)) {
+                Some(next) => match fragment_pointer(next).and_then(|t| doc.pointer(&t)) {
                     Some(next) => target = next,
                     None => break,
                 },
@@ -133,6 +169,133 @@ fn inline_path_items(doc: &mut Value, out: &mut Lowered) {
         );
         if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
             paths.insert(path, merged);
+        }
+    }
+}
+
+/// A callback that is a `$ref` (valid OpenAPI, which `openapiv3` cannot
+/// read in an operation, refusing the whole document) becomes a copy of its
+/// target. The client never calls a callback, so only the document's
+/// validity depends on it.
+fn inline_callbacks(doc: &mut Value, out: &mut Lowered) {
+    let mut copies = Vec::new();
+    for (path, method, op) in generate::operations(doc) {
+        let Some(callbacks) = op.get("callbacks").and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, callback) in callbacks {
+            let Some(reference) = callback.get("$ref").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut target = fragment_pointer(reference).and_then(|t| doc.pointer(&t));
+            for _ in 0..16 {
+                match target.and_then(|t| t.get("$ref")).and_then(Value::as_str) {
+                    Some(next) => target = fragment_pointer(next).and_then(|t| doc.pointer(&t)),
+                    None => break,
+                }
+            }
+            // A reference to nothing is left to `dangling`.
+            let Some(target) = target.filter(|t| t.is_object()) else {
+                continue;
+            };
+            let at = format!(
+                "/paths/{}/{method}/callbacks/{}",
+                escape_pointer(path),
+                escape_pointer(name)
+            );
+            if !out.copies.allow([target], &at) {
+                return;
+            }
+            copies.push((at, reference.to_string(), target.clone()));
+        }
+    }
+    for (at, reference, target) in copies {
+        if let Some(callback) = doc.pointer_mut(&at) {
+            *callback = target;
+        }
+        out.note(
+            "callback-inlined",
+            at,
+            format!("the callback is a $ref to {reference:?}, which the generator's reader cannot follow there: read from a copy of it (callbacks generate no code)"),
+        );
+    }
+}
+
+/// A `$ref` to nothing, or to another file or URL (which the generator
+/// never fetches: a spec is an input, not a list of URLs), costs only its own
+/// place: a schema, body, response or header becomes any JSON value; a
+/// parameter, example, link, callback, security scheme or path item is left
+/// out. Each is a note that names the missing target; `--strict` refuses them.
+fn dangling(doc: &mut Value, out: &mut Lowered) {
+    let broken: Vec<(String, String)> = generate::references(doc)
+        .into_iter()
+        .filter(|(_, reference)| {
+            fragment_pointer(reference).is_none_or(|target| doc.pointer(&target).is_none())
+        })
+        .collect();
+    // Last first, so that leaving an array's entry out does not move the
+    // entries still to be handled.
+    for (at, reference) in broken.into_iter().rev() {
+        let (parent, last) = at.rsplit_once('/').unwrap_or(("", &at));
+        let grandparent = parent.rsplit('/').next().unwrap_or_default();
+        let missing = if reference.starts_with('#') {
+            format!("$ref {reference:?} points at nothing")
+        } else {
+            format!(
+                "$ref {reference:?} is in another file or at a URL, which the generator never reads (it reads one file and fetches nothing)"
+            )
+        };
+        let any = json!({});
+        // A schema's property may be called `responses` or `parameters`.
+        let in_schema = ["/schema/", "/schemas/", "/properties/", "/items/"]
+            .iter()
+            .any(|s| at.contains(s));
+        let replacement = match (grandparent, last) {
+            _ if in_schema => Some((any, "generated as any JSON value (`serde_json::Value`)")),
+            ("paths", _) if parent == "/paths" => Some((json!({}), "the path item is left out")),
+            ("parameters", i) if i.parse::<usize>().is_ok() => None,
+            ("examples" | "links" | "securitySchemes" | "callbacks", _) => None,
+            ("responses", _) => Some((
+                json!({"description": "", "content": {"application/json": {"schema": any}}}),
+                "its body is read as any JSON value",
+            )),
+            (_, "requestBody") => Some((
+                json!({"content": {"application/json": {"schema": any}}}),
+                "the body is sent as any JSON value",
+            )),
+            ("headers", _) => Some((json!({"schema": any}), "read as any JSON value")),
+            _ => Some((any, "generated as any JSON value (`serde_json::Value`)")),
+        };
+        let (done, what) = match replacement {
+            Some((value, what)) => match doc.pointer_mut(&at) {
+                Some(place) => {
+                    *place = value;
+                    (true, what)
+                }
+                None => (false, what),
+            },
+            None => {
+                let removed = match doc.pointer_mut(parent) {
+                    Some(Value::Array(items)) => last
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&i| i < items.len())
+                        .map(|i| items.remove(i))
+                        .is_some(),
+                    Some(Value::Object(map)) => map
+                        .remove(&last.replace("~1", "/").replace("~0", "~"))
+                        .is_some(),
+                    _ => false,
+                };
+                (removed, "left out")
+            }
+        };
+        if done {
+            out.note(
+                "reference-dangling",
+                format!("{at}/$ref"),
+                format!("{missing}: {what}; define the target or fix the reference"),
+            );
         }
     }
 }
@@ -203,24 +366,24 @@ fn unique_name(doc: &Value, kind: &str, target: &str, names: &mut Names) -> Stri
     name
 }
 
-/// Points every hoisted reference at its copy.
-fn rewrite(value: &mut Value, hoisted: &BTreeMap<String, (String, String)>) {
+/// Points every rewritten reference at its target in `components`.
+fn rewrite(value: &mut Value, rewrites: &BTreeMap<String, String>) {
     match value {
         Value::Object(map) => {
             if let Some(Value::String(reference)) = map.get_mut("$ref")
-                && let Some((kind, name)) = hoisted.get(reference.as_str())
+                && let Some(to) = rewrites.get(reference.as_str())
             {
-                *reference = format!("#/components/{kind}/{}", escape_pointer(name));
+                reference.clone_from(to);
             }
             for (key, child) in map.iter_mut() {
                 if !holds_data(key) {
-                    rewrite(child, hoisted);
+                    rewrite(child, rewrites);
                 }
             }
         }
         Value::Array(items) => {
             for child in items {
-                rewrite(child, hoisted);
+                rewrite(child, rewrites);
             }
         }
         _ => {}
@@ -271,6 +434,132 @@ mod tests {
             .filter(|(_, r)| component_ref(r).is_none())
             .collect();
         assert!(again.is_empty(), "{again:?}");
+    }
+
+    #[test]
+    fn percent_encoded_references_are_decoded_then_followed() {
+        // As surevoip.co.uk's document (APIs-guru) writes them: `{` and `}`
+        // percent-encoded, and the same target also written plainly.
+        let mut doc = json!({
+            "paths": {
+                "/a/{id}": {"get": {"operationId": "a",
+                    "parameters": [{"name": "id", "in": "path", "schema": {"type": "string"}}]}},
+                "/b/{id}": {"get": {"operationId": "b", "parameters": [
+                    {"$ref": "#/paths/~1a~1%7Bid%7D/get/parameters/0"},
+                    {"$ref": "#/components/schemas/x%20y"}]}},
+                "/c/{id}": {"get": {"operationId": "c", "parameters": [
+                    {"$ref": "#/paths/~1a~1{id}/get/parameters/0"}]}}},
+            "components": {"schemas": {"x y": {"type": "string"}}}
+        });
+        let mut out = Lowered::default();
+        hoist(&mut doc, &mut out);
+        let encoded = doc["paths"]["/b/{id}"]["get"]["parameters"][0]["$ref"]
+            .as_str()
+            .unwrap();
+        let plain = doc["paths"]["/c/{id}"]["get"]["parameters"][0]["$ref"]
+            .as_str()
+            .unwrap();
+        assert_eq!(encoded, plain, "one target, one copy");
+        assert!(component_ref(encoded).is_some(), "{encoded}");
+        assert_eq!(doc.pointer(&encoded[1..]).unwrap()["name"], "id");
+        assert_eq!(
+            doc["paths"]["/b/{id}"]["get"]["parameters"][1]["$ref"],
+            "#/components/schemas/x y"
+        );
+        let kinds: Vec<&str> = out.notes.iter().map(|n| n.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "reference-hoisted",
+                "reference-decoded",
+                "reference-hoisted"
+            ]
+        );
+    }
+
+    #[test]
+    fn references_to_nothing_cost_only_their_place() {
+        let mut doc = json!({
+            "paths": {
+                "/a": {"get": {"operationId": "a",
+                    "parameters": [{"$ref": "#/components/parameters/Gone"},
+                        {"name": "q", "in": "query", "schema": {"$ref": "other.yaml#/Q"}}],
+                    "requestBody": {"$ref": "#/components/requestBodies/Gone"},
+                    "callbacks": {"cb": {"$ref": "#/components/callbacks/Gone"},
+                        "kept": {"$ref": "#/components/callbacks/Here"}},
+                    "responses": {"200": {"$ref": "#/components/responses/Gone"}}}},
+                "/b": {"$ref": "#/paths/~1gone"}},
+            "components": {
+                "schemas": {"S": {"type": "object", "properties": {
+                    "responses": {"items": {"$ref": "#/components/schemas/Gone"}}}}},
+                "callbacks": {"Here": {"{$url}": {"post": {"responses": {}}}}}}
+        });
+        let mut out = Lowered::default();
+        hoist(&mut doc, &mut out);
+        let op = &doc["paths"]["/a"]["get"];
+        assert_eq!(
+            op["parameters"],
+            json!([{"name": "q", "in": "query", "schema": {}}])
+        );
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"],
+            json!({})
+        );
+        assert_eq!(
+            op["responses"]["200"]["content"]["application/json"]["schema"],
+            json!({})
+        );
+        assert_eq!(
+            op["callbacks"],
+            json!({"kept": {"{$url}": {"post": {"responses": {}}}}})
+        );
+        assert_eq!(doc["paths"]["/b"], json!({}));
+        assert_eq!(
+            doc["components"]["schemas"]["S"]["properties"]["responses"]["items"],
+            json!({})
+        );
+        let notes: Vec<(&str, &str)> = out
+            .notes
+            .iter()
+            .map(|n| (n.kind, n.pointer.as_str()))
+            .collect();
+        assert!(
+            notes.contains(&("callback-inlined", "/paths/~1a/get/callbacks/kept")),
+            "{notes:?}"
+        );
+        let dangling: Vec<&str> = notes
+            .iter()
+            .filter(|(kind, _)| *kind == "reference-dangling")
+            .map(|(_, at)| *at)
+            .collect();
+        assert_eq!(dangling.len(), 7, "{dangling:?}");
+        assert!(dangling.contains(&"/paths/~1a/get/parameters/1/schema/$ref"));
+        let external = out
+            .notes
+            .iter()
+            .find(|n| n.pointer.contains("parameters/1"))
+            .unwrap();
+        assert!(
+            external.message.contains("never reads"),
+            "{}",
+            external.message
+        );
+        let gone = out
+            .notes
+            .iter()
+            .find(|n| n.pointer.contains("parameters/0"))
+            .unwrap();
+        assert!(
+            gone.message
+                .contains("\"#/components/parameters/Gone\" points at nothing"),
+            "{}",
+            gone.message
+        );
+        assert!(
+            generate::references(&doc)
+                .iter()
+                .all(|(_, r)| doc.pointer(&r[1..]).is_some())
+        );
     }
 
     #[test]
