@@ -391,6 +391,74 @@ pub fn preflight(doc: &Value) -> Result<()> {
     Ok(())
 }
 
+/// An operation left out because the checks of [`preflight`] refuse it.
+#[derive(Debug)]
+pub struct Refused {
+    /// Where the defect is, and what it is.
+    pub error: SpecError,
+    /// The operation's operationId.
+    pub operation_id: String,
+    /// `METHOD /path`.
+    pub route: String,
+}
+
+/// Leaves out every operation that a check of [`preflight`] refuses (a path
+/// template that does not match its parameters, a parameter without a name
+/// or a schema, bodies the generator cannot send or return), so that a defect
+/// costs its own operation, not the document. When every operation is
+/// refused nothing is left out, and [`preflight`] names the first defect.
+///
+/// # Errors
+///
+/// A `$ref` chain that is a cycle, anywhere in the document.
+pub fn leave_out_refused(doc: &mut Value) -> Result<Vec<Refused>> {
+    check_refs(doc)?;
+    let ops = operations(doc);
+    let total = ops.len();
+    let mut refused = Vec::new();
+    for (path, method, op) in ops {
+        let at = format!("/paths/{}/{method}", escape_pointer(path));
+        let checked = check_path_parameters(doc, path, method, op)
+            .and_then(|()| check_success_bodies(doc, &at, op))
+            .and_then(|()| check_request_body(doc, &at, op));
+        let Err(e) = checked else {
+            continue;
+        };
+        let (pointer, message) = match e.downcast::<SpecError>() {
+            Ok(e) => (e.pointer, e.message),
+            Err(e) => (at.clone(), e.to_string()),
+        };
+        let operation_id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let route = format!("{} {path}", method.to_ascii_uppercase());
+        refused.push((path.to_string(), method.to_string(), Refused {
+            error: SpecError {
+                pointer,
+                message: format!(
+                    "{message}; the operation {operation_id} ({route}) is left out, the rest of the document generates"
+                ),
+            },
+            operation_id,
+            route,
+        }));
+    }
+    if refused.len() == total {
+        return Ok(Vec::new());
+    }
+    let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
+    if let Some(paths) = paths {
+        for (path, method, _) in &refused {
+            if let Some(item) = paths.get_mut(path).and_then(Value::as_object_mut) {
+                item.remove(method);
+            }
+        }
+    }
+    Ok(refused.into_iter().map(|(_, _, r)| r).collect())
+}
+
 /// Method names that the generated `Client` already has: progenitor's own
 /// constructor and `ClientInfo`/`ClientHooks` methods, and the runtime's
 /// public constructors. An operation with one of these names does not compile.
@@ -594,7 +662,7 @@ fn check_ref(doc: &Value, at: &str, reference: &str) -> Result<()> {
 }
 
 /// `{name}` variables of a path template, or an error for unbalanced braces.
-fn template_variables(path: &str) -> Option<Vec<&str>> {
+pub(crate) fn template_variables(path: &str) -> Option<Vec<&str>> {
     let mut out = Vec::new();
     let mut rest = path;
     while let Some(open) = rest.find(['{', '}']) {
@@ -829,6 +897,34 @@ mod tests {
         ] {
             assert_eq!(method_name(id), want, "{id}");
         }
+    }
+
+    #[test]
+    fn a_refused_operation_costs_only_itself() {
+        let ok = json!({"operationId": "ok", "responses": {}});
+        let mut doc = json!({"paths": {
+            "/a": {"get": ok, "delete": {"operationId": "bad", "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]}},
+            "/b/{x": {"get": {"operationId": "unbalanced"}}}});
+        let refused = leave_out_refused(&mut doc).unwrap();
+        let routes: Vec<&str> = refused.iter().map(|r| r.route.as_str()).collect();
+        assert_eq!(routes, ["DELETE /a", "GET /b/{x"]);
+        assert_eq!(refused[0].error.pointer, "/paths/~1a/delete/parameters/0");
+        assert!(
+            refused[0]
+                .error
+                .message
+                .contains("the operation bad (DELETE /a) is left out"),
+            "{}",
+            refused[0].error.message
+        );
+        assert_eq!(doc["paths"]["/a"], json!({"get": ok}));
+        preflight(&doc).unwrap();
+        // When nothing would be left, nothing is left out: preflight says why.
+        let mut doc = json!({"paths": {"/b/{x": {"get": {"operationId": "unbalanced"}}}});
+        assert!(leave_out_refused(&mut doc).unwrap().is_empty());
+        let err = preflight(&doc).unwrap_err().to_string();
+        assert!(err.contains("unbalanced"), "{err}");
     }
 
     #[test]

@@ -35,6 +35,7 @@ use crate::generate::{METHODS, RESERVED_METHODS, SpecError, escape_pointer, meth
 mod bodies;
 mod parameters;
 mod references;
+mod templates;
 
 use bodies::{essence, is_json, request_body, request_rank};
 use parameters::{
@@ -173,6 +174,7 @@ impl Lowered {
 pub fn lower(doc: &mut Value) -> Result<Lowered, SpecError> {
     let mut out = Lowered::default();
     references::hoist(doc, &mut out);
+    templates::pair(doc, &mut out);
     distinct_schema_names(doc, &mut out);
     narrowed_enums(doc, &mut out);
     crate::flatten::flatten(doc, &mut out);

@@ -143,6 +143,14 @@ fn render_loaded(
             .iter()
             .map(|n| note(n.kind.to_string(), &n.pointer, &n.message)),
     );
+    let refused = generate::leave_out_refused(&mut doc).map_err(locate)?;
+    notes.extend(refused.iter().map(|r| {
+        note(
+            "operation-left-out".into(),
+            &r.error.pointer,
+            &r.error.message,
+        )
+    }));
     generate::preflight(&doc).map_err(locate)?;
     let operations = generate::operations(&doc).len();
     let (base_url, no_server) = default_base_url(&doc);
@@ -169,7 +177,14 @@ fn render_loaded(
     }
     let (mut client, mut mock) =
         render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
-    let mut left_out = Vec::new();
+    let mut left_out: Vec<readme::LeftOut> = refused
+        .into_iter()
+        .map(|r| readme::LeftOut {
+            operation_id: r.operation_id,
+            route: r.route,
+            reason: r.error.message,
+        })
+        .collect();
     if (client.is_err() || mock.is_err()) && !provider.strict {
         // Only a failed run pays for the search; what it sets aside is noted.
         let aside = salvage::salvage(&mut doc);
