@@ -15,6 +15,8 @@ use serde_json::Value;
 
 use crate::{corpus, generate, output, pipeline, providers, slice, synthetic};
 
+pub mod sweep;
+
 /// One row of the table.
 pub struct Row {
     /// What is measured.
@@ -207,6 +209,12 @@ pub fn run(root: &Path) -> Result<String> {
          with its baseline in the same run; ratios are ours / baseline (for throughput, baseline / ours is not used: \
          higher is better and the target says so).\n\n{table}\n![generation time against operation count](benchmarks/generation.svg)\n"
     );
+    // The corpus sweep's section is written by `bench corpus` alone; kept here.
+    let kept = std::fs::read_to_string(root.join("BENCHMARKS.md")).unwrap_or_default();
+    let doc = match sweep::section(&kept) {
+        Some(section) => sweep::with_section(&doc, &format!("{section}\n")),
+        None => doc,
+    };
     std::fs::create_dir_all(root.join("benchmarks"))?;
     output::write_all(
         root,

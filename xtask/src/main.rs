@@ -49,6 +49,12 @@ commands:
         refused; --every N: only every Nth document, starting with the first;
         --generate-only: no cargo check; --jobs N: generate N documents at a
         time, default 1)
+  bench corpus [--every N] [--jobs N] [--check-every N]
+        the APIs-guru directory (target/apis-guru, fetched by .ci/run) through
+        our generator and the peer, openapi-to-rust 0.23 (installed with cargo
+        install openapi-to-rust --version '^0.23' --locked --root target/peer),
+        generation only, then every 20th document cargo-checked for both;
+        writes its section of BENCHMARKS.md
   bench [vendor | client]
         run every benchmark (generation, drift check, slicing, compile time,
         downstream cost, client overhead); print the table and write
@@ -160,6 +166,15 @@ fn main() -> ExitCode {
                 }),
             _ => return usage(Usage("corpus-one SCRATCH PROVIDER".into())),
         },
+        "bench" if rest.first().is_some_and(|a| a == "corpus") => {
+            match parse_bench_corpus(&rest[1..]) {
+                Ok(options) => xtask::bench::sweep::corpus(&root, &options).map(|text| {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }),
+                Err(e) => return usage(e),
+            }
+        }
         "bench" if rest == ["client"] => xtask::bench::client(&root).map(|table| {
             print!("{table}");
             ExitCode::SUCCESS
@@ -374,6 +389,26 @@ fn parse_corpus(root: &std::path::Path, args: &[String]) -> Result<xtask::corpus
         }
     }
     options.dir = dir.unwrap_or_else(|| root.join(xtask::corpus::DEFAULT_DIR));
+    Ok(options)
+}
+
+/// `bench corpus [--every N] [--jobs N] [--check-every N]`.
+fn parse_bench_corpus(args: &[String]) -> Result<xtask::bench::sweep::SweepOptions, Usage> {
+    let mut options = xtask::bench::sweep::SweepOptions::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let n: usize = args
+            .next()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n > 0)
+            .ok_or_else(|| Usage(format!("bench corpus: {arg} needs a number above 0")))?;
+        match arg.as_str() {
+            "--every" => options.every = Some(n),
+            "--jobs" => options.jobs = n,
+            "--check-every" => options.check_every = n,
+            _ => return Err(Usage(format!("bench corpus: unknown option {arg:?}"))),
+        }
+    }
     Ok(options)
 }
 
