@@ -2,10 +2,13 @@
 //!
 //! YAML and JSON are both accepted (JSON is YAML, but parsing `.json` with a JSON
 //! parser gives better messages). Every cost here is bounded before it is paid:
-//! only a regular file is read, and no more than [`MAX_SPEC_BYTES`] of it; the
-//! parsers bound nesting depth; and the values built are counted as they are
-//! built ([`MAX_VALUES`]), so a YAML alias used a thousand times cannot expand a
-//! small file into gigabytes.
+//! only a regular file is read, and no more than twice its [`Limit`] of it; the
+//! parsers bound nesting depth; and the document is measured as it is built,
+//! on its expanded size (every value, and the bytes of every string and key,
+//! counting each use of a YAML alias as a copy) and its number of values, so a
+//! YAML alias used a thousand times cannot expand a small file into gigabytes.
+//! A provider entry may raise the limit (`max_spec_mib`) for a document it
+//! trusts: Microsoft Graph's is 47 MB.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -16,26 +19,77 @@ use anyhow::{Result, bail};
 use serde::de::{self, DeserializeSeed};
 use serde_json::Value;
 
-/// Largest spec accepted, checked before the file is read.
+/// The default [`Limit`], in MiB of expanded size.
 ///
 /// Generation costs far more than parsing: measured on schema-dense YAML, the
 /// debug xtask needs ~2.5 s and ~130 MB of memory per MB of spec (progenitor,
 /// typify and prettyplease build every type), so a 50 MB document would need
 /// minutes and gigabytes. 16 MiB still admits a vendor's whole published spec
 /// (Cloudflare's is ~15 MB) and bounds a run to about 2 GB.
-pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+pub const DEFAULT_LIMIT_MIB: u64 = 16;
 
-/// Most values (scalars, sequences and mappings) a document of up to
-/// [`MAX_SPEC_BYTES`] may hold once its aliases are expanded; a longer text
-/// (only `slice` reads one) gets this many per 16 MiB.
+/// The highest limit a provider entry may set (`max_spec_mib`).
+pub const MAX_LIMIT_MIB: u64 = 1024;
+
+/// The default [`Limit`] in bytes. The file itself may be twice as long
+/// ([`Limit::file_bytes`], checked before it is read), as indentation and
+/// comments take room that the document does not.
+pub const MAX_SPEC_BYTES: u64 = DEFAULT_LIMIT_MIB * 1024 * 1024;
+
+/// Most values (scalars, sequences and mappings) a document within the
+/// default limit may hold once its aliases are expanded; a raised limit (or a
+/// longer text, which only `slice` reads) gets this many per 16 MiB.
 ///
 /// serde_norway bounds how often aliases are followed (100 per event), not
 /// what they expand to: one anchor of 100,000 items used 50,000 times is a
 /// 350 KB file of 5·10⁹ values. Real specs hold far fewer: Cloudflare's
-/// 4 MB JSON has 178,000 values, so its ~15 MB current one about 640,000.
-/// What a refused document has cost depends on its values: 150 MB for
-/// numbers, 750 MB for one-key mappings (each a B-tree node), the worst.
+/// 4 MB JSON has 178,000 values, so its ~15 MB current one about 640,000;
+/// Microsoft Graph's 20 MB one 750,000. What a refused document has cost
+/// depends on its values: 150 MB for numbers, 750 MB for one-key mappings
+/// (each a B-tree node), the worst.
 pub const MAX_VALUES: usize = 2 * 1024 * 1024;
+
+/// How large a document may be, in MiB of expanded size: each value counts
+/// one byte, and each string and key its length, at every use of an alias.
+/// That is never more than the text of a document without aliases takes
+/// (each value is written with at least one character), so the limit says
+/// what the document holds, not how it is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    mib: u64,
+}
+
+impl Default for Limit {
+    fn default() -> Self {
+        Self {
+            mib: DEFAULT_LIMIT_MIB,
+        }
+    }
+}
+
+impl Limit {
+    /// A limit of `mib` MiB, at most [`MAX_LIMIT_MIB`] (validation refuses more).
+    pub fn mib(mib: u64) -> Self {
+        Self {
+            mib: mib.clamp(1, MAX_LIMIT_MIB),
+        }
+    }
+
+    /// Expanded bytes admitted.
+    fn size(self) -> usize {
+        (self.mib * 1024 * 1024) as usize
+    }
+
+    /// Values admitted: [`MAX_VALUES`] per 16 MiB.
+    fn values(self) -> usize {
+        (MAX_VALUES as u64 * self.mib).div_ceil(DEFAULT_LIMIT_MIB) as usize
+    }
+
+    /// Longest file read.
+    pub fn file_bytes(self) -> u64 {
+        2 * self.mib * 1024 * 1024
+    }
+}
 
 /// A loaded spec: the parsed document and the raw bytes (hashed into file headers).
 pub struct Loaded {
@@ -45,10 +99,16 @@ pub struct Loaded {
     pub bytes: Vec<u8>,
 }
 
-/// Reads and parses the spec at `path`; `shown` is how messages name it.
+/// Reads and parses the spec at `path` within the default [`Limit`]; `shown`
+/// is how messages name it.
 pub fn load(path: &Path, shown: &str) -> Result<Loaded> {
-    let bytes = read_spec(path, shown, MAX_SPEC_BYTES)?;
-    let document = parse(&bytes, shown)?;
+    load_within(path, shown, Limit::default())
+}
+
+/// [`load`] within `limit` (a provider's `max_spec_mib`).
+pub fn load_within(path: &Path, shown: &str, limit: Limit) -> Result<Loaded> {
+    let bytes = read_spec(path, shown, limit.file_bytes())?;
+    let document = parse_within(&bytes, shown, Budget::of_limit(limit))?;
     Ok(Loaded { document, bytes })
 }
 
@@ -73,7 +133,7 @@ pub fn read_spec(path: &Path, shown: &str, limit: u64) -> Result<Vec<u8>> {
     }
     if meta.len() > limit {
         bail!(
-            "{shown}: the spec is {} bytes, more than the {limit}-byte ({} MiB) limit; slice the operations you need out of it first",
+            "{shown}: the spec is {} bytes, more than the {limit}-byte ({} MiB) limit on its file; slice the operations you need out of it first, or, for a document you trust, raise `max_spec_mib` in its provider entry",
             meta.len(),
             limit / (1024 * 1024)
         );
@@ -150,7 +210,7 @@ fn parse_within(bytes: &[u8], shown: &str, budget: Budget) -> Result<Value> {
             .deserialize(&mut de)
             .and_then(|v| de.end().map(|()| v))
             .map_err(|e| {
-                if budget.exceeded.get() {
+                if budget.exceeded.get().is_some() {
                     return budget.refusal(&format!("{shown}:{}:{}", e.line(), e.column()), None);
                 }
                 anyhow::anyhow!(
@@ -168,7 +228,7 @@ fn parse_within(bytes: &[u8], shown: &str, budget: Budget) -> Result<Value> {
                     Some(loc) => format!("{shown}:{}:{}", loc.line(), loc.column()),
                     None => shown.to_string(),
                 };
-                if budget.exceeded.get() {
+                if budget.exceeded.get().is_some() {
                     // serde_norway puts the path (`x-b[20][3]`) before the message.
                     let text = e.to_string();
                     let path = text.split_once(": ").map(|(path, _)| path);
@@ -190,45 +250,83 @@ fn parse_within(bytes: &[u8], shown: &str, budget: Budget) -> Result<Value> {
 /// parser's own errors by [`Budget::exceeded`], not by this text.
 const TOO_MANY: &str = "too many values";
 
-/// How many more values the document may hold ([`MAX_VALUES`]).
+/// How many more values, and expanded bytes, the document may hold (its
+/// [`Limit`]).
 struct Budget {
     left: Cell<usize>,
     limit: usize,
-    exceeded: Cell<bool>,
+    size_left: Cell<usize>,
+    size: usize,
+    /// Which of the two ran out, once one has.
+    exceeded: Cell<Option<Exceeded>>,
+}
+
+#[derive(Clone, Copy)]
+enum Exceeded {
+    Values,
+    Size,
 }
 
 impl Budget {
+    /// For a text read without a limit of its own: the default limit, and
+    /// as much again per 16 MiB of text.
     fn for_text(len: usize) -> Self {
-        Self::of(MAX_VALUES * len.div_ceil(MAX_SPEC_BYTES as usize).max(1))
+        let size = Limit::default().size();
+        let times = len.div_ceil(size).max(1);
+        Self::of(MAX_VALUES * times, size * times)
     }
 
-    fn of(limit: usize) -> Self {
+    fn of_limit(limit: Limit) -> Self {
+        Self::of(limit.values(), limit.size())
+    }
+
+    fn of(limit: usize, size: usize) -> Self {
         Self {
             left: Cell::new(limit),
             limit,
-            exceeded: Cell::new(false),
+            size_left: Cell::new(size),
+            size,
+            exceeded: Cell::new(None),
         }
     }
 
-    /// Counts one value, failing once the budget is spent.
-    fn take<E: de::Error>(&self) -> Result<(), E> {
-        match self.left.get().checked_sub(1) {
-            Some(left) => {
-                self.left.set(left);
-                Ok(())
-            }
-            None => {
-                self.exceeded.set(true);
-                Err(E::custom(TOO_MANY))
-            }
-        }
+    /// Counts one value of `bytes` string bytes (its text, or its key's),
+    /// failing once the budget is spent.
+    fn take<E: de::Error>(&self, bytes: usize) -> Result<(), E> {
+        let Some(left) = self.left.get().checked_sub(1) else {
+            self.exceeded.set(Some(Exceeded::Values));
+            return Err(E::custom(TOO_MANY));
+        };
+        let Some(size_left) = self.size_left.get().checked_sub(1 + bytes) else {
+            self.exceeded.set(Some(Exceeded::Size));
+            return Err(E::custom(TOO_MANY));
+        };
+        self.left.set(left);
+        self.size_left.set(size_left);
+        Ok(())
+    }
+
+    /// Counts the bytes of a key, which is not a value but is held.
+    fn hold<E: de::Error>(&self, bytes: usize) -> Result<(), E> {
+        let Some(size_left) = self.size_left.get().checked_sub(bytes) else {
+            self.exceeded.set(Some(Exceeded::Size));
+            return Err(E::custom(TOO_MANY));
+        };
+        self.size_left.set(size_left);
+        Ok(())
     }
 
     fn refusal(&self, at: &str, path: Option<&str>) -> anyhow::Error {
         let path = path.map(|p| format!(" (at `{p}`)")).unwrap_or_default();
+        let what = match self.exceeded.get() {
+            Some(Exceeded::Size) => format!(
+                "is larger than {} MiB once expanded{path} (a byte per value and the bytes of every string and key)",
+                self.size / (1024 * 1024)
+            ),
+            _ => format!("holds more than {} values{path}", self.limit),
+        };
         anyhow::anyhow!(
-            "{at}: the document holds more than {} values{path}, counting every use of an alias (`*name`) as a copy, as a \"billion laughs\" document would; write repeated parts once under `components` and `$ref` them, or slice the operations you need out of the spec",
-            self.limit
+            "{at}: the document {what}, counting every use of an alias (`*name`) as a copy, as a \"billion laughs\" document would; write repeated parts once under `components` and `$ref` them, or slice the operations you need out of the spec, or, for a document you trust, raise `max_spec_mib` in its provider entry"
         )
     }
 }
@@ -261,50 +359,50 @@ impl<'de> de::Visitor<'de> for Node<'_> {
         f.write_str("any YAML value")
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(Value::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(v.into())
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(v.into())
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(serde_json::Number::from_i128(v).map_or_else(|| float(v as f64), Value::Number))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(serde_json::Number::from_u128(v).map_or_else(|| float(v as f64), Value::Number))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(float(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(v.len())?;
         Ok(Value::String(v.to_owned()))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(v.len())?;
         Ok(Value::String(v))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(Value::Null)
     }
     fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        self.0.take()?;
+        self.0.take(0)?;
         Ok(Value::Null)
     }
     fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        self.0.take()?;
+        self.0.take(0)?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
@@ -312,9 +410,10 @@ impl<'de> de::Visitor<'de> for Node<'_> {
         Ok(Value::Array(items))
     }
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        self.0.take()?;
+        self.0.take(0)?;
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            self.0.hold(key.len())?;
             let v = map.next_value_seed(self)?;
             out.insert(key, v);
         }
@@ -558,9 +657,10 @@ mod tests {
             ["0"; 10].join(","),
             ["*a"; 10].join(",")
         );
-        let doc = parse_within(text.as_bytes(), "specs/x.yaml", Budget::of(123)).unwrap();
+        let doc =
+            parse_within(text.as_bytes(), "specs/x.yaml", Budget::of(123, usize::MAX)).unwrap();
         assert_eq!(doc["b"][9].as_array().map(Vec::len), Some(10));
-        let err = parse_within(text.as_bytes(), "specs/x.yaml", Budget::of(122))
+        let err = parse_within(text.as_bytes(), "specs/x.yaml", Budget::of(122, usize::MAX))
             .unwrap_err()
             .to_string();
         assert!(
@@ -577,8 +677,8 @@ mod tests {
     #[test]
     fn the_budget_bounds_json_too() {
         let text = b"{\"a\": [1, 2, 3]}";
-        assert!(parse_within(text, "specs/x.json", Budget::of(5)).is_ok());
-        let err = parse_within(text, "specs/x.json", Budget::of(4))
+        assert!(parse_within(text, "specs/x.json", Budget::of(5, usize::MAX)).is_ok());
+        let err = parse_within(text, "specs/x.json", Budget::of(4, usize::MAX))
             .unwrap_err()
             .to_string();
         assert!(
@@ -588,13 +688,59 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_grows_with_the_text_only_past_the_byte_limit() {
+    fn the_budget_grows_with_the_text_only_past_the_default_limit() {
+        let default = Limit::default().size();
         assert_eq!(Budget::for_text(10).limit, MAX_VALUES);
-        assert_eq!(Budget::for_text(MAX_SPEC_BYTES as usize).limit, MAX_VALUES);
-        assert_eq!(
-            Budget::for_text(MAX_SPEC_BYTES as usize + 1).limit,
-            2 * MAX_VALUES
+        assert_eq!(Budget::for_text(default).limit, MAX_VALUES);
+        assert_eq!(Budget::for_text(default + 1).limit, 2 * MAX_VALUES);
+        assert_eq!(Budget::for_text(default + 1).size, 2 * default);
+    }
+
+    #[test]
+    fn the_limit_is_on_expanded_size_and_a_provider_raises_it() {
+        // A 1 MiB string behind one anchor, used 20 times: 1 MiB of text, 20
+        // MiB of document, in 23 values (the value budget never notices).
+        let text = format!(
+            "a: &a {}\nb: [{}]\n",
+            "x".repeat(1 << 20),
+            ["*a"; 20].join(",")
         );
+        let err = parse_within(
+            text.as_bytes(),
+            "specs/x.yaml",
+            Budget::of_limit(Limit::default()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("the document is larger than 16 MiB once expanded (at `b["),
+            "{err}"
+        );
+        assert!(err.contains("raise `max_spec_mib`"), "{err}");
+        let doc = parse_within(
+            text.as_bytes(),
+            "specs/x.yaml",
+            Budget::of_limit(Limit::mib(32)),
+        )
+        .unwrap();
+        assert_eq!(doc["b"].as_array().map(Vec::len), Some(20));
+        // Without aliases, the expanded size is never more than the text.
+        for text in [
+            "{\"a\": \"b\", \"c\": [1, {}, \"\", null, true]}",
+            "a: b\nc:\n- 1\n- {}\n- ''\n- ~\nd:\n",
+        ] {
+            let name = if text.starts_with('{') {
+                "x.json"
+            } else {
+                "x.yaml"
+            };
+            assert!(
+                parse_within(text.as_bytes(), name, Budget::of(usize::MAX, text.len())).is_ok(),
+                "{text}"
+            );
+        }
+        assert_eq!(Limit::mib(48).values(), 3 * MAX_VALUES);
+        assert_eq!(Limit::default().file_bytes(), 2 * MAX_SPEC_BYTES);
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub struct Note {
 /// Runs load → normalize → generate → format for one provider, writing nothing.
 pub fn render(root: &Path, provider: &Provider) -> Result<Output> {
     let shown = provider.spec_display();
-    let loaded = timed("load", || load::load(&provider.spec_path(root), &shown))?;
+    let loaded = timed("load", || {
+        load::load_within(&provider.spec_path(root), &shown, provider.load_limit())
+    })?;
     render_loaded(root, provider, loaded, shown)
 }
 

@@ -51,6 +51,11 @@ pub struct Provider {
     /// for one run.
     #[serde(default)]
     pub strict: bool,
+    /// How large the provider's document may be, in MiB of expanded size
+    /// (see [`crate::load::Limit`]); 16 unless set. Raise it only for a
+    /// document you trust: generation costs time and memory in proportion.
+    #[serde(default)]
+    pub max_spec_mib: Option<u64>,
     /// The provider's list patterns, tried in order on each operation: a
     /// matching operation's request gets `.items()`, a stream over all pages
     /// (see [`crate::paginate`]).
@@ -128,6 +133,12 @@ impl Provider {
     /// Absolute path of the spec file.
     pub fn spec_path(&self, root: &Path) -> PathBuf {
         root.join("specs").join(&self.spec)
+    }
+
+    /// The loader's limit for this provider's spec (`max_spec_mib`).
+    pub fn load_limit(&self) -> crate::load::Limit {
+        self.max_spec_mib
+            .map_or_else(crate::load::Limit::default, crate::load::Limit::mib)
     }
 
     /// Spec path as shown to people (relative to the workspace root, `/`-separated).
@@ -229,6 +240,30 @@ what = "token"
         assert_eq!(providers[0].crate_name, "a-client");
         assert!(providers[0].envelope.is_none());
         assert!(providers[0].operations.is_none());
+    }
+
+    #[test]
+    fn a_provider_raises_the_load_limit_within_bounds() {
+        let limit = |line: &str| {
+            parse(
+                &ONE.replace("title = \"A\"", &format!("title = \"A\"\n{line}")),
+                Path::new("p.toml"),
+            )
+            .map(|p| p[0].load_limit())
+        };
+        assert_eq!(limit("").unwrap(), crate::load::Limit::default());
+        assert_eq!(
+            limit("max_spec_mib = 48").unwrap(),
+            crate::load::Limit::mib(48)
+        );
+        for refused in ["max_spec_mib = 0", "max_spec_mib = 1025"] {
+            let err = limit(refused).unwrap_err().to_string();
+            assert!(
+                err.contains("max_spec_mib") && err.contains("from 1 to 1024"),
+                "{err}"
+            );
+        }
+        assert!(limit("max_spec_mib = \"48\"").is_err());
     }
 
     #[test]

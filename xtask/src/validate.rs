@@ -151,6 +151,15 @@ pub fn provider(p: &Provider, shown: &str) -> Result<()> {
             )?;
         }
     }
+    if let Some(mib) = p.max_spec_mib
+        && !(1..=crate::load::MAX_LIMIT_MIB).contains(&mib)
+    {
+        bail!(
+            "{shown}: {entry}: max_spec_mib = {mib} is refused: the limit is in MiB, from 1 to {} (the default is {})",
+            crate::load::MAX_LIMIT_MIB,
+            crate::load::DEFAULT_LIMIT_MIB
+        );
+    }
     if let Err(reason) = header_prefix(&p.auth.prefix) {
         refuse(&auth, "prefix", &p.auth.prefix, reason)?;
     }

@@ -453,6 +453,47 @@ mod tests {
         assert!(err.contains("not a folder"), "{err}");
     }
 
+    /// More documents than a batch: one workspace per batch under the
+    /// scratch folder, each with its own registry, specs (in their tree) and
+    /// lock file; up to a batch, the scratch folder itself.
+    #[test]
+    fn documents_are_split_into_workspaces_of_a_batch_each() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = []\n[workspace.package]\nedition = \"2024\"\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("Cargo.lock"), "version = 4\n").unwrap();
+        let input = tmp.path().join("input");
+        for rel in ["a.json", "p/b.json", "p/c.json"] {
+            let path = input.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "{}").unwrap();
+        }
+        let docs = documents(&input).unwrap();
+        let scratch = tmp.path().join("scratch");
+        let batches = create_batches(&root, &scratch, &docs, 2).unwrap();
+        assert_eq!(batches.len(), 2);
+        assert_eq!(batches[0].0, scratch.join("batch-001"));
+        assert_eq!(batches[0].1, [0, 1]);
+        assert_eq!(batches[1].1, [2]);
+        assert!(scratch.join(SCRATCH_MARKER).is_file());
+        let second = &batches[1].0;
+        assert!(second.join("specs/p/c.json").is_file());
+        assert!(second.join("Cargo.lock").is_file());
+        let registry = std::fs::read_to_string(second.join("specs/providers.toml")).unwrap();
+        assert!(registry.contains("spec = \"p/c.json\""), "{registry}");
+        assert!(!registry.contains("p/b.json"), "{registry}");
+        // A run that fits one batch keeps the flat layout, and wipes the old one.
+        let one = create_batches(&root, &scratch, &docs, 40).unwrap();
+        assert_eq!(one, [(scratch.clone(), vec![0, 1, 2])]);
+        assert!(!scratch.join("batch-001").exists());
+        assert!(scratch.join("specs/p/b.json").is_file());
+    }
+
     /// `--scratch .` in the checkout, `corpus d --scratch d`, or a parent of
     /// either: refused even with a marker in it.
     #[test]
