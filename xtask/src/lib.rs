@@ -54,6 +54,7 @@ pub mod scaffold;
 pub mod slice;
 pub mod surface;
 pub mod synthetic;
+pub mod type_names;
 pub mod validate;
 pub mod version;
 

@@ -22,7 +22,7 @@ use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
     customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
-    numbers, paths, readme, salvage, scaffold, slice,
+    numbers, paths, readme, salvage, scaffold, slice, type_names,
 };
 
 /// What rendering one provider produced.
@@ -164,6 +164,7 @@ fn render_loaded(
         notes.push(note("base-url-missing".into(), "/servers", &message));
     }
     generate::route_errors_to_runtime(&mut doc);
+    type_names::distinct(&mut doc);
 
     let info = |field: &str| {
         doc.pointer(&format!("/info/{field}"))

@@ -133,3 +133,17 @@ fn enum_values_of_one_rust_name_make_a_plain_string_with_a_note() {
         note.text
     );
 }
+
+#[test]
+fn an_inline_schema_named_like_a_component_gets_a_name_of_its_own() {
+    // `ExternalSecuritySolution.kind` is typify's `ExternalSecuritySolutionKind`,
+    // the name of the component schema it came from (error[E0428]).
+    let out = render("azure-external-security-solutions.json");
+    assert_eq!(defined_twice(&out), Vec::<String>::new());
+    let generated = file(&out, "src/generated.rs");
+    assert!(
+        generated.contains("pub struct ExternalSecuritySolutionKind "),
+        "{generated}"
+    );
+    assert_eq!(methods(&out), ["external_security_solutions_get"]);
+}
