@@ -211,7 +211,11 @@ fn parse_within(bytes: &[u8], shown: &str, budget: Budget) -> Result<Value> {
             .and_then(|v| de.end().map(|()| v))
             .map_err(|e| {
                 if budget.exceeded.get().is_some() {
-                    return budget.refusal(&format!("{shown}:{}:{}", e.line(), e.column()), None);
+                    return budget.refusal(
+                        &format!("{shown}:{}:{}", e.line(), e.column()),
+                        None,
+                        false,
+                    );
                 }
                 anyhow::anyhow!(
                     "{shown}:{}:{}: not valid JSON: {e}; {}",
@@ -232,7 +236,7 @@ fn parse_within(bytes: &[u8], shown: &str, budget: Budget) -> Result<Value> {
                     // serde_norway puts the path (`x-b[20][3]`) before the message.
                     let text = e.to_string();
                     let path = text.split_once(": ").map(|(path, _)| path);
-                    return budget.refusal(&at, path.filter(|p| !p.contains(TOO_MANY)));
+                    return budget.refusal(&at, path.filter(|p| !p.contains(TOO_MANY)), true);
                 }
                 anyhow::anyhow!("{at}: not valid YAML: {e}; {}", yaml_advice(&e.to_string()))
             })?
@@ -316,7 +320,8 @@ impl Budget {
         Ok(())
     }
 
-    fn refusal(&self, at: &str, path: Option<&str>) -> anyhow::Error {
+    /// The error once the budget ran out; `yaml` when aliases may be why.
+    fn refusal(&self, at: &str, path: Option<&str>, yaml: bool) -> anyhow::Error {
         let path = path.map(|p| format!(" (at `{p}`)")).unwrap_or_default();
         let what = match self.exceeded.get() {
             Some(Exceeded::Size) => format!(
@@ -325,8 +330,13 @@ impl Budget {
             ),
             _ => format!("holds more than {} values{path}", self.limit),
         };
+        let aliases = if yaml {
+            ", counting every use of an alias (`*name`) as a copy, as a \"billion laughs\" document would; write repeated parts once under `components` and `$ref` them, or"
+        } else {
+            ";"
+        };
         anyhow::anyhow!(
-            "{at}: the document {what}, counting every use of an alias (`*name`) as a copy, as a \"billion laughs\" document would; write repeated parts once under `components` and `$ref` them, or slice the operations you need out of the spec, or, for a document you trust, raise `max_spec_mib` in its provider entry"
+            "{at}: the document {what}{aliases} slice the operations you need out of the spec, or, for a document you trust, raise `max_spec_mib` in its provider entry"
         )
     }
 }
@@ -682,9 +692,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("specs/x.json:1:") && err.contains("more than 4 values"),
+            err.starts_with("specs/x.json:1:") && err.contains("more than 4 values;"),
             "{err}"
         );
+        assert!(!err.contains("alias"), "JSON has no aliases: {err}");
     }
 
     #[test]
