@@ -403,6 +403,31 @@ mod tests {
                 .contains("api_key=REDACTED&page=REDACTED"),
             "{connection}"
         );
+        // A styled query (brackets, delimiters) is redacted the same way.
+        let styled = crate::style::Query::new(refused.clone())
+            .param(
+                "filter",
+                &std::collections::BTreeMap::from([("key", SECRET)]),
+                crate::style::Style::DeepObject,
+                true,
+            )
+            .param(
+                "ids",
+                &[SECRET, "b"],
+                crate::style::Style::PipeDelimited,
+                false,
+            )
+            .finish()
+            .unwrap();
+        assert!(
+            styled.contains(&format!("filter%5Bkey%5D={SECRET}")),
+            "{styled}"
+        );
+        let styled = failed(&styled, Duration::from_secs(30)).await;
+        for shown in [styled.to_string(), format!("{styled:?}")] {
+            assert!(!shown.contains(SECRET), "{shown}");
+            assert!(shown.contains("ids=REDACTED"), "{shown}");
+        }
         // The error the caller can take out says the same.
         let Error::Connection(inner) = &connection else {
             unreachable!()

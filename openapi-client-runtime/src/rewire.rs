@@ -104,6 +104,9 @@ pub fn cookies_from_header(request: &mut reqwest::Request, sent: &str) -> Result
     let pairs = value
         .to_str()
         .map_err(|_| format!("the cookies of `{sent}` are not text"))?;
+    if pairs.is_empty() {
+        return Ok(());
+    }
     let cookie = match headers
         .get(reqwest::header::COOKIE)
         .map(HeaderValue::to_str)

@@ -20,7 +20,7 @@ use syn::{FnArg, GenericArgument, Pat, PathArguments, ReturnType, Type};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::lower::Wire;
-use crate::progenitor_output::{client_methods, is_number, option_inner};
+use crate::progenitor_output::{client_methods, is_number, option_inner, request_line};
 use crate::providers::Provider;
 
 /// The two files of the facade, as tokens.
@@ -77,8 +77,9 @@ pub fn facade(
                 Wire::HeaderName { sent, wire } => {
                     quote!(runtime::rewire::rename_header(request, #sent, #wire)?;)
                 }
-                Wire::Cookie { sent, name } => {
-                    quote!(runtime::rewire::cookie_from_header(request, #sent, #name)?;)
+                // The styles step writes the cookie's pairs into the header.
+                Wire::Cookie { sent, .. } => {
+                    quote!(runtime::rewire::cookies_from_header(request, #sent)?;)
                 }
             });
             rewired.push(quote!(#id => { #(#calls)* }));
@@ -313,28 +314,6 @@ pub fn operations(generated: &syn::File) -> Vec<(String, String, String)> {
             Some((f.sig.ident.to_string(), method, path))
         })
         .collect()
-}
-
-/// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
-/// line progenitor puts in every method's docs.
-fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
-    f.attrs.iter().find_map(|attr| {
-        let syn::Meta::NameValue(nv) = &attr.meta else {
-            return None;
-        };
-        let syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Str(text),
-            ..
-        }) = &nv.value
-        else {
-            return None;
-        };
-        let text = text.value();
-        let rest = &text[text.find("Sends a `")? + "Sends a `".len()..];
-        let (method, rest) = rest.split_once("` request to `")?;
-        let (path, _) = rest.split_once('`')?;
-        Some((method.to_string(), path.to_string()))
-    })
 }
 
 /// One operation's public API: a method on `Client` that takes the required

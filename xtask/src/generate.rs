@@ -100,14 +100,32 @@ fn is_success(code: &str) -> bool {
 }
 
 /// Converts the document for progenitor and runs it.
+///
+/// A failure is not explained here: the salvage step that follows finds what
+/// to set aside, and [`blame`] names an operation only when that fails too
+/// (asking each operation alone is a progenitor run over every component
+/// schema per operation).
 pub fn generate(doc: &Value, shown: &str) -> Result<TokenStream> {
     let spec = to_openapiv3(doc)?;
     match run_progenitor(&spec) {
         Ok(generated) => Ok(generated),
-        Err(whole) => Err(blame_operation(doc).unwrap_or_else(|| {
-            anyhow!("{shown}: progenitor could not generate a client: {whole}")
-        })),
+        Err(whole) => Err(anyhow!(
+            "{shown}: progenitor could not generate a client: {whole}"
+        )),
     }
+}
+
+/// The first operation progenitor refuses when generated alone, as an error
+/// naming it; `None` when each generates alone.
+pub fn blame(doc: &Value) -> Option<anyhow::Error> {
+    blame_operation(doc)
+}
+
+/// Why progenitor refuses to generate the client of `doc` (not the mock
+/// module); `None` when it generates, or when `doc` is not OpenAPI 3.0.
+pub fn client_refusal(doc: &Value) -> Option<String> {
+    let spec = to_openapiv3(doc).ok()?;
+    run_progenitor(&spec).err()
 }
 
 fn to_openapiv3(doc: &Value) -> Result<openapiv3::OpenAPI> {

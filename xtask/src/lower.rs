@@ -35,12 +35,14 @@ use crate::generate::{METHODS, RESERVED_METHODS, SpecError, escape_pointer, meth
 mod bodies;
 mod parameters;
 mod references;
+mod styles;
 mod templates;
 
 use bodies::{essence, is_json, request_body, request_rank};
 use parameters::{
     cookie_parameters, distinct_parameter_names, parameter_schemas, path_parameters, text_parameter,
 };
+pub use styles::{Place, Styled};
 
 /// One rewrite of the in-memory document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +104,9 @@ pub struct Lowered {
     /// `"METHOD /path"` → what the runtime must change on the wire (keyed by
     /// route, which the facade reads back from each generated method's docs).
     pub wire: BTreeMap<String, Vec<Wire>>,
+    /// `"METHOD /path"` → the parameters the generated code sends through
+    /// the runtime's `style` module, with their declared styles.
+    pub styles: BTreeMap<String, Vec<Styled>>,
     /// What the rewrites have copied.
     pub(crate) copies: Copies,
 }
@@ -218,6 +223,11 @@ fn each_operation(components: &Value, root: &mut Map<String, Value>, out: &mut L
         let Some(item) = item.as_object_mut() else {
             continue;
         };
+        // Before cookies are lowered to headers, which drops their style.
+        let shared_styles = match item.get_mut("parameters") {
+            Some(params) => styles::styles(components, params, &item_at, out),
+            None => Vec::new(),
+        };
         let shared_cookies = match item.get_mut("parameters") {
             Some(params) => cookie_parameters(components, params, &item_at, out),
             None => Vec::new(),
@@ -228,6 +238,15 @@ fn each_operation(components: &Value, root: &mut Map<String, Value>, out: &mut L
                 continue;
             };
             let at = format!("{item_at}/{method}");
+            let own_styles = match op.get_mut("parameters") {
+                Some(params) => styles::styles(components, params, &at, out),
+                None => Vec::new(),
+            };
+            let styled = styles::merged(&shared_styles, own_styles);
+            if !styled.is_empty() {
+                out.styles
+                    .insert(format!("{} {path}", method.to_ascii_uppercase()), styled);
+            }
             let mut cookies = shared_cookies.clone();
             if let Some(params) = op.get_mut("parameters") {
                 cookies.extend(cookie_parameters(components, params, &at, out));

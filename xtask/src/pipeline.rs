@@ -8,7 +8,6 @@
 //! `generate` bumps the crate version it calls for, `check` fails while the
 //! version is behind it.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -22,7 +21,7 @@ use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
     customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
-    numbers, paths, readme, salvage, scaffold, slice, type_names,
+    numbers, paths, readme, salvage, scaffold, slice, styles, type_names,
 };
 
 /// What rendering one provider produced.
@@ -183,7 +182,7 @@ fn render_loaded(
         bail!(strict_refusal(provider, &notes));
     }
     let (mut client, mut mock) =
-        render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+        render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
     let mut left_out: Vec<readme::LeftOut> = refused
         .into_iter()
         .map(|r| readme::LeftOut {
@@ -208,8 +207,7 @@ fn render_loaded(
                     .iter()
                     .map(|a| note(a.kind.to_string(), &a.pointer, &a.message)),
             );
-            (client, mock) =
-                render_both(&doc, &shown, provider, &base_url, &lowered.wire, &from_spec);
+            (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
         }
     }
     let client = client.map_err(locate)?;
@@ -328,7 +326,7 @@ fn render_both(
     shown: &str,
     provider: &Provider,
     base_url: &str,
-    wire: &BTreeMap<String, Vec<lower::Wire>>,
+    lowered: &lower::Lowered,
     origin: &Origin,
 ) -> (Result<Client>, Result<String>) {
     std::thread::scope(|scope| {
@@ -338,7 +336,7 @@ fn render_both(
             .stack_size(8 << 20)
             .spawn_scoped(scope, || render_mock(doc, shown, origin))
             .map_err(anyhow::Error::from);
-        let client = render_client(doc, shown, provider, base_url, wire, origin);
+        let client = render_client(doc, shown, provider, base_url, lowered, origin);
         let mock = mock.and_then(|handle| {
             handle
                 .join()
@@ -353,13 +351,16 @@ fn render_client(
     shown: &str,
     provider: &Provider,
     base_url: &str,
-    wire: &BTreeMap<String, Vec<lower::Wire>>,
+    lowered: &lower::Lowered,
     origin: &Origin,
 ) -> Result<Client> {
+    let wire = &lowered.wire;
     let tokens = timed("client: progenitor", || generate::generate(doc, shown))?;
     let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
     paths::through_runtime(&mut generated);
+    // Before lean, which rewrites integer path parameters.
+    styles::paths_and_cookies(&mut generated, &lowered.styles);
     timed("client: lean", || lean::lean(&mut generated));
     timed("client: growable", || growable::growable(&mut generated));
     let no_panic = no_panic::no_panic(&mut generated);
@@ -369,6 +370,7 @@ fn render_client(
     })?;
     // After the facade, which reads progenitor's query parameters as written.
     numbers::whole_numbers(&mut generated);
+    styles::queries(&mut generated, &lowered.styles, wire);
     let glue = format::parse(facade.client, "facade")?;
     let api = format::parse(facade.api, "facade")?;
     Ok(Client {

@@ -171,3 +171,18 @@ pub(crate) fn is_integer(ty: &Type) -> bool {
         )
     })
 }
+
+/// `(METHOD, /path/{template})` from the "Sends a `METHOD` request to `PATH`"
+/// line progenitor puts in every method's docs.
+pub(crate) fn request_line(f: &syn::ImplItemFn) -> Option<(String, String)> {
+    f.attrs.iter().find_map(|attr| {
+        let syn::Meta::NameValue(nv) = &attr.meta else {
+            return None;
+        };
+        let text = literal_text(&nv.value)?;
+        let rest = &text[text.find("Sends a `")? + "Sends a `".len()..];
+        let (method, rest) = rest.split_once("` request to `")?;
+        let (path, _) = rest.split_once('`')?;
+        Some((method.to_string(), path.to_string()))
+    })
+}

@@ -4,17 +4,18 @@
 //! Runs only after a failed generation, so a document progenitor accepts pays
 //! nothing for it. Two kinds of piece, tried in this order:
 //!
-//! - a **component schema** typify cannot turn into a type becomes any JSON
-//!   value (`{}`): references to it keep resolving, and the operations that
-//!   use it keep their methods;
-//! - an **operation** progenitor cannot generate is left out of the client,
-//!   and listed with its reason in the report and the crate's README.
-//!
-//! Each culprit is found by bisection, assuming that setting more pieces aside
-//! never makes a document fail: `O(k log n)` progenitor runs for `k` culprits
-//! among `n` pieces.
+//! - a **schema** typify cannot turn into a type becomes any JSON value
+//!   (`{}`): references to it keep resolving, and the operations that use it
+//!   keep their methods. Found schema by schema, in small documents of their
+//!   own ([`untypable`](crate::untypable)), and narrowed to the property
+//!   that is the cause;
+//! - an **operation** progenitor still cannot generate is left out of the
+//!   client, and listed with its reason in the report and the crate's README.
+//!   Found by bisection over whole-document runs, assuming that setting more
+//!   operations aside never makes a document fail: `O(k log n)` progenitor
+//!   runs for `k` culprits among `n` operations.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::generate::{self, METHODS, escape_pointer};
 
@@ -40,55 +41,36 @@ const MAX_CULPRITS: usize = 64;
 /// Sets aside what progenitor refuses in `doc`; empty when it refuses nothing
 /// (or something no piece explains, which [`generate::generate`] then reports).
 pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
-    let mut out = Vec::new();
-    if generate::refusal(doc).is_none() {
-        return out;
+    let mut out = untype(doc);
+    if generate::refusal(doc).is_some() {
+        out.extend(skip_operations(doc));
     }
-    // Component schemas first: a broken one makes every operation fail, and
-    // would otherwise be blamed on each of them.
-    let schemas: Vec<String> = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .map(|s| s.keys().cloned().collect())
-        .unwrap_or_default();
-    let mut untyped = Vec::new();
-    let components_only = |doc: &Value, aside: &[String]| {
-        let mut trial = doc.clone();
-        if let Some(paths) = trial.get_mut("paths").and_then(Value::as_object_mut) {
-            paths.clear();
-        }
-        untype(&mut trial, aside);
-        generate::refusal(&trial)
-    };
-    while untyped.len() < MAX_CULPRITS {
-        let Some(reason) = components_only(doc, &untyped) else {
-            break;
-        };
-        let rest: Vec<String> = schemas
-            .iter()
-            .filter(|s| !untyped.contains(*s))
-            .cloned()
-            .collect();
-        let Some(culprit) = bisect(&rest, |prefix| {
-            let mut aside = untyped.clone();
-            aside.extend_from_slice(prefix);
-            components_only(doc, &aside).is_none()
-        }) else {
-            break;
-        };
-        out.push(SetAside {
-            kind: "schema-untyped",
-            pointer: format!("/components/schemas/{}", escape_pointer(&culprit)),
-            operation: None,
-            message: format!(
-                "the generator cannot make a type of this schema ({reason}); it is any JSON value"
-            ),
-            reason,
-        });
-        untyped.push(culprit);
-    }
-    untype(doc, &untyped);
+    out
+}
 
+/// The schemas typify refuses, each now any JSON value (see
+/// [`untypable`](crate::untypable)); costs a few small progenitor runs per
+/// hundred schemas, never a run over the whole document.
+pub fn untype(doc: &mut Value) -> Vec<SetAside> {
+    crate::untypable::untype(doc)
+        .into_iter()
+        .map(|u| SetAside {
+            kind: "schema-untyped",
+            message: format!(
+                "the generator cannot make a type of this schema ({}); it is any JSON value",
+                u.reason
+            ),
+            pointer: u.pointer,
+            operation: None,
+            reason: u.reason,
+        })
+        .collect()
+}
+
+/// Leaves out the operations progenitor refuses in `doc`, one bisection over
+/// the operations per culprit.
+pub fn skip_operations(doc: &mut Value) -> Vec<SetAside> {
+    let mut out = Vec::new();
     let mut skipped: Vec<(String, String)> = Vec::new();
     while skipped.len() < MAX_CULPRITS {
         let Some(reason) = generate::refusal(doc) else {
@@ -155,26 +137,6 @@ fn bisect<T: Clone>(items: &[T], passes: impl Fn(&[T]) -> bool) -> Option<T> {
     Some(items[high - 1].clone())
 }
 
-/// Replaces the named component schemas with `{}` (any JSON value), keeping
-/// their descriptions.
-fn untype(doc: &mut Value, names: &[String]) {
-    let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    else {
-        return;
-    };
-    for name in names {
-        if let Some(schema) = schemas.get_mut(name) {
-            let mut any = Map::new();
-            if let Some(description) = schema.get("description") {
-                any.insert("description".into(), description.clone());
-            }
-            *schema = json!(any);
-        }
-    }
-}
-
 /// Removes operations, and path items left with none.
 fn remove_operations(doc: &mut Value, operations: &[(String, String)]) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -193,6 +155,7 @@ fn remove_operations(doc: &mut Value, operations: &[(String, String)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn bisect_finds_the_first_item_that_makes_it_pass() {

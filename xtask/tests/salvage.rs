@@ -147,3 +147,31 @@ fn an_inline_schema_named_like_a_component_gets_a_name_of_its_own() {
     );
     assert_eq!(methods(&out), ["external_security_solutions_get"]);
 }
+
+#[test]
+fn a_parameter_schema_typify_refuses_is_any_value_and_its_operation_stays() {
+    // `mixin` is an array with the `enum` of its items: typify's "value does
+    // not conform to the given schema" left out every operation using it.
+    let out = render("bbci-mixin.json");
+    assert_eq!(
+        methods(&out),
+        ["get_programme_highlights", "get_schema"],
+        "{:#?}",
+        out.notes
+    );
+    let untyped: Vec<&str> = out
+        .notes
+        .iter()
+        .filter(|n| n.kind == "schema-untyped")
+        .map(|n| n.text.as_str())
+        .collect();
+    assert_eq!(untyped.len(), 1, "{untyped:#?}");
+    assert!(
+        untyped[0].starts_with("specs/bbci-mixin.json:")
+            && untyped[0].contains("at /components/parameters/mixin/schema:")
+            && untyped[0].contains("any JSON value"),
+        "{}",
+        untyped[0]
+    );
+    assert!(!out.notes.iter().any(|n| n.kind == "operation-skipped"));
+}
