@@ -56,6 +56,7 @@ pub mod styles;
 pub mod surface;
 pub mod synthetic;
 pub mod type_names;
+pub mod untypable;
 pub mod validate;
 pub mod version;
 

@@ -193,7 +193,20 @@ fn render_loaded(
         .collect();
     if (client.is_err() || mock.is_err()) && !provider.strict {
         // Only a failed run pays for the search; what it sets aside is noted.
-        let aside = salvage::salvage(&mut doc);
+        // Schemas first, each tried alone; operations only if the document
+        // still fails with them set aside.
+        let mut aside = salvage::untype(&mut doc);
+        if !aside.is_empty() {
+            (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
+        }
+        if client.is_err() || mock.is_err() {
+            let skipped = salvage::skip_operations(&mut doc);
+            if !skipped.is_empty() {
+                (client, mock) =
+                    render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
+            }
+            aside.extend(skipped);
+        }
         left_out.extend(aside.iter().filter_map(|a| {
             a.operation.as_ref().map(|(id, route)| readme::LeftOut {
                 operation_id: id.clone(),
@@ -201,16 +214,17 @@ fn render_loaded(
                 reason: a.reason.clone(),
             })
         }));
-        if !aside.is_empty() {
-            notes.extend(
-                aside
-                    .iter()
-                    .map(|a| note(a.kind.to_string(), &a.pointer, &a.message)),
-            );
-            (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
-        }
+        notes.extend(
+            aside
+                .iter()
+                .map(|a| note(a.kind.to_string(), &a.pointer, &a.message)),
+        );
     }
-    let client = client.map_err(locate)?;
+    // Asking each operation alone costs a run over every schema per
+    // operation: only to explain a failure nothing could set aside.
+    let client = client
+        .map_err(|e| generate::blame(&doc).unwrap_or(e))
+        .map_err(locate)?;
     let mock = mock.map_err(locate)?;
     notes.extend(
         client
