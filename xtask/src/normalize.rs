@@ -26,7 +26,8 @@
 //! Modules: `schema` converts one schema to 3.0 (types, `const`, unions),
 //! `null` turns 3.1's null into `nullable`, `keywords` lowers the JSON Schema
 //! 2020-12 keywords 3.0 lacks, `defs` hoists `$defs` into `components/schemas`,
-//! `repair` fixes vendor defects in either version.
+//! `repair` fixes vendor defects in either version, `examples` drops examples
+//! of the wrong shape.
 
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -47,6 +48,7 @@ macro_rules! converts {
 }
 
 mod defs;
+mod examples;
 mod keywords;
 mod null;
 mod repair;
@@ -346,6 +348,9 @@ fn walk_components(c: &mut Map<String, Value>, ctx: &mut Ctx) -> Res {
     if let Some(Value::Object(schemes)) = c.get_mut("securitySchemes") {
         repair::security_schemes(schemes, ctx);
     }
+    if let Some(Value::Object(examples)) = c.get_mut("examples") {
+        examples::entries(examples, "/components/examples", ctx);
+    }
     Ok(())
 }
 
@@ -492,6 +497,7 @@ fn callback(v: &mut Value, ptr: &str, depth: usize, ctx: &mut Ctx) -> Res {
 
 /// Parameters and headers share the `schema`/`content` layout.
 fn parameter(v: &mut Value, ptr: &str, depth: usize, ctx: &mut Ctx) -> Res {
+    examples::of_object(v, ptr, ctx);
     walk(v, ptr, depth, ctx, true, PARAMETER_CHILDREN)
 }
 
@@ -504,6 +510,7 @@ fn response(v: &mut Value, ptr: &str, depth: usize, ctx: &mut Ctx) -> Res {
 }
 
 fn media_type(v: &mut Value, ptr: &str, depth: usize, ctx: &mut Ctx) -> Res {
+    examples::of_object(v, ptr, ctx);
     walk(v, ptr, depth, ctx, false, MEDIA_TYPE_CHILDREN)
 }
 

@@ -19,8 +19,9 @@
 //! - in 3.0 only, a numeric (3.1-style) `exclusiveMinimum`/`exclusiveMaximum`;
 //! - security scheme `type`s and `in`s in the wrong case (`APIKey`), and 3.1's
 //!   `mutualTLS`, which 3.0 does not know;
-//! - a `default` its own schema does not admit (`type: boolean, default:
-//!   "true"`): typify refuses the whole operation over it. A string holding
+//! - a `default` (or an `example`) its own schema does not admit (`type:
+//!   boolean, default: "true"`): typify refuses the whole operation over a
+//!   default. A string holding
 //!   JSON that the schema admits is read as that JSON, anything else dropped.
 //!   Only what the schema says in place is checked (a `$ref` admits anything);
 //! - a schema with no `type` whose keywords name one (`minimum`, `format:
@@ -49,6 +50,19 @@ fn shown(v: &Value) -> String {
 }
 
 pub(super) fn schema(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
+    // `type: {type: string, enum: [...]}` (codat.io's `itemType`, a schema
+    // one level too deep) names no type; `openapiv3` refused the document.
+    let named =
+        |t: &Value| t.is_string() || t.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+    // (In 3.1 it is converted, where a broken `type` is an error.)
+    if let Some(kind) = map.get("type").filter(|t| !ctx.convert && !named(t)) {
+        let shown = shown(kind);
+        map.remove("type");
+        ctx.note(
+            child(ptr, "type"),
+            format!("dropped `type: {shown}`: a type is a name (`string`, `object`...), and without it the schema admits what its other keywords allow"),
+        );
+    }
     for kw in ["minimum", "maximum", "multipleOf"] {
         numeric(map, ptr, kw, ctx);
     }
@@ -249,35 +263,49 @@ fn infer_type(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
 /// when that yields a value it admits (Cloudflare writes `default: "true"` on
 /// booleans), dropped otherwise.
 fn default(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
+    for kw in ["default", "example"] {
+        literal(map, ptr, kw, ctx);
+    }
+}
+
+/// A `default` or `example` its schema does not admit. typify refuses the
+/// operation over a default; an example generates nothing, but a generator
+/// or a reader that trusts it is misled, so it goes the same way.
+fn literal(map: &mut Map<String, Value>, ptr: &str, kw: &str, ctx: &mut Ctx) {
     let Some(value) = map
-        .get("default")
+        .get(kw)
         .filter(|v| !admits(&mut Admits::default(), map, v))
     else {
         return;
     };
-    let at = child(ptr, "default");
+    let at = child(ptr, kw);
     let shown = shown(value);
     let parsed = value
         .as_str()
         .and_then(|s| serde_json::from_str::<Value>(s).ok())
         .filter(|parsed| admits(&mut Admits::default(), map, parsed));
+    let refuses = if kw == "default" {
+        "the generator refuses such a default"
+    } else {
+        "an example should be a value of its schema"
+    };
     match parsed {
         Some(parsed) => {
             ctx.note(
                 at,
                 format!(
-                    "read `default: {shown}` as {}: the schema's type wants it",
+                    "read `{kw}: {shown}` as {}: the schema's type wants it",
                     self::shown(&parsed)
                 ),
             );
-            map.insert("default".into(), parsed);
+            map.insert(kw.into(), parsed);
         }
         None => {
             ctx.note(
                 at,
-                format!("dropped `default: {shown}`: the schema does not admit it, and the generator refuses such a default"),
+                format!("dropped `{kw}: {shown}`: the schema does not admit it, and {refuses}"),
             );
-            map.remove("default");
+            map.remove(kw);
         }
     }
 }
@@ -777,6 +805,28 @@ mod tests {
             json!({"type": "number"}),
         ] {
             assert_eq!(fixed(kept.clone()).0, kept);
+        }
+    }
+
+    #[test]
+    fn a_type_that_names_no_type_is_dropped() {
+        let doc = serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"schemas": {"S": {"type": {"type": "string"}, "description": "d"}, "T": {"type": 3}}}});
+        let out = crate::normalize::normalize(doc).unwrap();
+        assert_eq!(
+            out.document["components"]["schemas"],
+            serde_json::json!({"S": {"description": "d"}, "T": {}})
+        );
+        assert_eq!(out.notes.len(), 2);
+    }
+
+    #[test]
+    fn examples_the_schema_does_not_admit() {
+        converts! {
+            {"type": "integer", "example": "12"} => {"type": "integer", "example": 12};
+            {"type": "boolean", "example": "yes"} => {"type": "boolean"};
+            {"type": "string", "example": "yes"} => {"type": "string", "example": "yes"};
+            {"type": "string", "enum": ["a"], "example": "b"} => {"type": "string", "enum": ["a"]};
         }
     }
 
