@@ -370,6 +370,12 @@ fn new_row(doc: &Document) -> Row {
 /// workspace `workspace[i]`, `jobs` at a time. `loud`: a line per document
 /// and the child's stderr, as a small run always printed; otherwise the
 /// [`Progress`] line.
+///
+/// A job takes a whole workspace at a time, never a document of one another
+/// job is writing into: a child reads the registry's crate folders (to
+/// refuse overwriting what it did not write) and adds its crate to the
+/// workspace's members, and two children in one workspace would see each
+/// other's half-written folders and lose each other's members.
 fn generate_all(
     exe: &Path,
     docs: &[Document],
@@ -379,6 +385,8 @@ fn generate_all(
     jobs: usize,
     loud: bool,
 ) -> Result<Vec<(usize, Generation)>> {
+    let groups = by_workspace(todo, workspace);
+    let jobs = jobs.min(groups.len()).max(1);
     let next = AtomicUsize::new(0);
     let active = AtomicUsize::new(jobs);
     let results = Mutex::new(Vec::new());
@@ -393,13 +401,22 @@ fn generate_all(
     std::thread::scope(|s| {
         for _ in 0..jobs {
             s.spawn(|| {
+                let mut mine = Vec::new().into_iter();
                 loop {
-                    let k = next.fetch_add(1, Ordering::SeqCst);
                     let stop = first_error.lock().map(|e| e.is_some()).unwrap_or(true);
-                    if k >= todo.len() || stop {
+                    if stop {
                         break;
                     }
-                    let i = todo[k];
+                    let i = match mine.next() {
+                        Some(i) => i,
+                        None => match groups.get(next.fetch_add(1, Ordering::SeqCst)) {
+                            Some(group) => {
+                                mine = group.clone().into_iter();
+                                continue;
+                            }
+                            None => break,
+                        },
+                    };
                     if loud {
                         eprintln!("corpus: generating {}…", docs[i].file);
                     }
@@ -446,6 +463,19 @@ fn generate_all(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     results.sort_by_key(|(i, _)| *i);
     Ok(results)
+}
+
+/// `todo` cut into runs of documents of one workspace, each the unit a job
+/// of [`generate_all`] takes.
+fn by_workspace(todo: &[usize], workspace: &[PathBuf]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &i in todo {
+        match groups.last_mut() {
+            Some(group) if workspace[group[0]] == workspace[i] => group.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    groups
 }
 
 /// Sets the outcome of the rows `indices` from their batch's check; errors
@@ -655,6 +685,20 @@ mod tests {
         // Nothing alphanumeric left: the hash makes it a name.
         let name = unique_name("-.json", &mut taken).unwrap();
         assert!(name.starts_with("corpus-") && name.len() == 15, "{name}");
+    }
+
+    /// Two jobs never generate into one workspace at once (a child reads
+    /// its neighbours' crate folders): a job's unit is a whole workspace.
+    #[test]
+    fn jobs_take_whole_workspaces() {
+        let a = PathBuf::from("batch-001");
+        let b = PathBuf::from("batch-002");
+        let workspace = [a.clone(), a.clone(), a, b.clone(), b];
+        assert_eq!(
+            by_workspace(&[0, 2, 3, 4], &workspace),
+            [vec![0, 2], vec![3, 4]]
+        );
+        assert!(by_workspace(&[], &workspace).is_empty());
     }
 
     #[test]
