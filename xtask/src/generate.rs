@@ -95,6 +95,24 @@ pub fn route_errors_to_runtime(doc: &mut Value) {
     }
 }
 
+/// Removes the `x-dropshot-pagination` extension of every operation (in this
+/// in-memory copy only): for it progenitor writes a `{operation}_stream`
+/// method on the `futures` crate, which generated crates do not depend on
+/// ("unresolved import `futures`"). Lists are paged by the runtime's
+/// pagination, configured per provider, instead.
+pub fn without_dropshot_streams(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for method in METHODS {
+            if let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) {
+                op.remove("x-dropshot-pagination");
+            }
+        }
+    }
+}
+
 fn is_success(code: &str) -> bool {
     code.starts_with('1') || code.starts_with('2') || code.starts_with('3')
 }

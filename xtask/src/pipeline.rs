@@ -164,6 +164,7 @@ fn render_loaded(
     }
     generate::route_errors_to_runtime(&mut doc);
     type_names::distinct(&mut doc);
+    generate::without_dropshot_streams(&mut doc);
 
     let info = |field: &str| {
         doc.pointer(&format!("/info/{field}"))

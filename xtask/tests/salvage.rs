@@ -175,3 +175,14 @@ fn a_parameter_schema_typify_refuses_is_any_value_and_its_operation_stays() {
     );
     assert!(!out.notes.iter().any(|n| n.kind == "operation-skipped"));
 }
+
+#[test]
+fn a_dropshot_paginated_operation_does_not_need_futures() {
+    // progenitor adds a `{operation}_stream` method written against the
+    // `futures` crate, which a generated crate does not depend on.
+    let out = render("dropshot-pagination.json");
+    assert_eq!(methods(&out), ["project_list"], "{:#?}", out.notes);
+    for f in &out.files {
+        assert!(!f.contents.contains("futures::"), "{}: {}", f.path, f.contents);
+    }
+}
