@@ -201,7 +201,14 @@ fn render_loaded(
             (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
         }
         if client.is_err() || mock.is_err() {
-            let skipped = salvage::skip_operations(&mut doc);
+            // progenitor's own refusal saves the search a run over the whole
+            // document; a failure of a later step gives the search nothing.
+            let failing = [client.as_ref().err(), mock.as_ref().err()]
+                .into_iter()
+                .flatten()
+                .map(|e| format!("{e:#}"))
+                .find(|e| e.contains("progenitor could not generate"));
+            let skipped = salvage::skip_operations(&mut doc, failing);
             if !skipped.is_empty() {
                 (client, mock) =
                     render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);

@@ -42,8 +42,8 @@ const MAX_CULPRITS: usize = 64;
 /// (or something no piece explains, which [`generate::generate`] then reports).
 pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
     let mut out = untype(doc);
-    if generate::refusal(doc).is_some() {
-        out.extend(skip_operations(doc));
+    if let Some(reason) = generate::refusal(doc) {
+        out.extend(skip_operations(doc, Some(reason)));
     }
     out
 }
@@ -68,12 +68,14 @@ pub fn untype(doc: &mut Value) -> Vec<SetAside> {
 }
 
 /// Leaves out the operations progenitor refuses in `doc`, one bisection over
-/// the operations per culprit.
-pub fn skip_operations(doc: &mut Value) -> Vec<SetAside> {
+/// the operations per culprit. `failing`: progenitor's reason, when the
+/// caller has just seen `doc` fail (which saves a run over the whole
+/// document).
+pub fn skip_operations(doc: &mut Value, mut failing: Option<String>) -> Vec<SetAside> {
     let mut out = Vec::new();
     let mut skipped: Vec<(String, String)> = Vec::new();
     while skipped.len() < MAX_CULPRITS {
-        let Some(reason) = generate::refusal(doc) else {
+        let Some(reason) = failing.take().or_else(|| generate::refusal(doc)) else {
             break;
         };
         let operations: Vec<(String, String)> = generate::operations(doc)
