@@ -919,7 +919,8 @@ mod tests {
     #[test]
     fn an_enum_narrowing_a_referenced_enum_keeps_its_values() {
         let mut doc = json!({"components": {"schemas": {"Tag": {"type": "object", "properties": {
-            "type": {"type": "string", "enum": ["user"], "allOf": [{"$ref": "#/components/schemas/Kinds"}]}}}}}});
+            "type": {"type": "string", "enum": ["user"], "allOf": [{"$ref": "#/components/schemas/Kinds"}]}}},
+            "Kinds": {"type": "string", "enum": ["user", "bot"]}}}});
         let out = lower(&mut doc);
         assert_eq!(
             doc["components"]["schemas"]["Tag"]["properties"]["type"],
@@ -996,7 +997,8 @@ mod tests {
         let mut doc = json!({"paths": {"/a": {"post": {"operationId": "p", "requestBody": {
             "content": {
                 "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
-                "application/json": {"schema": {"$ref": "#/components/schemas/T"}}}}}}}});
+                "application/json": {"schema": {"$ref": "#/components/schemas/T"}}}}}}},
+            "components": {"schemas": {"T": {"type": "object"}}}});
         let out = lower(&mut doc);
         assert_eq!(
             op(&doc, "/a", "post")["requestBody"]["content"],
@@ -1171,7 +1173,8 @@ mod tests {
         let mut doc = json!({"paths": {"/a": {"put": {"operationId": "u", "responses": {
             "200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/T"}}}},
             "204": {"description": "none"},
-            "404": {"description": "no"}}}}}});
+            "404": {"description": "no"}}}}},
+            "components": {"schemas": {"T": {"type": "object"}}}});
         let out = lower(&mut doc);
         let schema = json!({"allOf": [{"$ref": "#/components/schemas/T"}], "nullable": true});
         let responses = op(&doc, "/a", "put")["responses"].clone();
