@@ -91,6 +91,33 @@ pub fn route_errors_to_runtime(doc: &mut Value) {
             };
             let has_success = responses.keys().any(|k| is_success(k));
             responses.retain(|code, _| is_success(code) || (code == "default" && !has_success));
+            // A 101 (a protocol switch, which this client cannot follow)
+            // beside a 2xx is a second kind of success, which progenitor
+            // asserts against.
+            if responses.keys().any(|k| k.starts_with('2')) {
+                responses.remove("101");
+            }
+            // progenitor's mock names a status after its reason phrase and
+            // unwraps it: YNAB's 209 has none. Its class (`2XX`) keeps its body.
+            let unnamed: Vec<String> = responses
+                .keys()
+                .filter(|code| {
+                    code.parse::<u16>().is_ok_and(|n| {
+                        http::StatusCode::from_u16(n)
+                            .ok()
+                            .and_then(|s| s.canonical_reason())
+                            .is_none()
+                    })
+                })
+                .cloned()
+                .collect();
+            for code in unnamed {
+                let Some(response) = responses.remove(&code) else {
+                    continue;
+                };
+                let class = format!("{}XX", &code[..1]);
+                responses.entry(class).or_insert(response);
+            }
         }
     }
 }

@@ -183,6 +183,28 @@ fn a_dropshot_paginated_operation_does_not_need_futures() {
     let out = render("dropshot-pagination.json");
     assert_eq!(methods(&out), ["project_list"], "{:#?}", out.notes);
     for f in &out.files {
-        assert!(!f.contents.contains("futures::"), "{}: {}", f.path, f.contents);
+        assert!(
+            !f.contents.contains("futures::"),
+            "{}: {}",
+            f.path,
+            f.contents
+        );
     }
+}
+
+#[test]
+fn a_success_status_without_a_standard_reason_keeps_its_operation() {
+    // YNAB answers PATCH with 209, which has no reason phrase: progenitor's
+    // mock generator unwraps one.
+    let out = render("ynab-209.json");
+    assert_eq!(methods(&out), ["update_transactions"], "{:#?}", out.notes);
+    assert!(file(&out, "src/mock.rs").contains("update_transactions"));
+}
+
+#[test]
+fn a_switching_protocols_response_beside_a_success_keeps_its_operation() {
+    // Docker's attach answers 101 (upgrade) or 200: progenitor asserts one
+    // kind of success response.
+    let out = render("docker-attach.json");
+    assert_eq!(methods(&out), ["container_attach"], "{:#?}", out.notes);
 }
