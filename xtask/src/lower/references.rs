@@ -227,6 +227,17 @@ fn inline_callbacks(doc: &mut Value, out: &mut Lowered) {
 /// parameter, example, link, callback, security scheme or path item is left
 /// out. Each is a note that names the missing target; `--strict` refuses them.
 fn dangling(doc: &mut Value, out: &mut Lowered) {
+    // A component left out leaves the references to it dangling in turn.
+    for _ in 0..4 {
+        if !dangling_once(doc, out) {
+            break;
+        }
+    }
+}
+
+/// One pass of [`dangling`]: whether anything was left out.
+fn dangling_once(doc: &mut Value, out: &mut Lowered) -> bool {
+    let mut removed_any = false;
     let broken: Vec<(String, String)> = generate::references(doc)
         .into_iter()
         .filter(|(_, reference)| {
@@ -254,12 +265,13 @@ fn dangling(doc: &mut Value, out: &mut Lowered) {
             _ if in_schema => Some((any, "generated as any JSON value (`serde_json::Value`)")),
             ("paths", _) if parent == "/paths" => Some((json!({}), "the path item is left out")),
             ("parameters", i) if i.parse::<usize>().is_ok() => None,
+            ("parameters", _) if parent == "/components/parameters" => None,
             ("examples" | "links" | "securitySchemes" | "callbacks", _) => None,
             ("responses", _) => Some((
                 json!({"description": "", "content": {"application/json": {"schema": any}}}),
                 "its body is read as any JSON value",
             )),
-            (_, "requestBody") => Some((
+            (_, "requestBody") | ("requestBodies", _) => Some((
                 json!({"content": {"application/json": {"schema": any}}}),
                 "the body is sent as any JSON value",
             )),
@@ -287,6 +299,7 @@ fn dangling(doc: &mut Value, out: &mut Lowered) {
                         .is_some(),
                     _ => false,
                 };
+                removed_any |= removed;
                 (removed, "left out")
             }
         };
@@ -298,6 +311,7 @@ fn dangling(doc: &mut Value, out: &mut Lowered) {
             );
         }
     }
+    removed_any
 }
 
 /// The `components` section a reference at `at` needs: what stands at a
@@ -559,6 +573,35 @@ mod tests {
             generate::references(&doc)
                 .iter()
                 .all(|(_, r)| doc.pointer(&r[1..]).is_some())
+        );
+    }
+
+    #[test]
+    fn a_component_that_is_a_reference_to_nothing_is_left_out_and_so_are_its_uses() {
+        let mut doc = json!({
+            "paths": {"/a": {"get": {"operationId": "a",
+                "parameters": [{"$ref": "#/components/parameters/P"}],
+                "requestBody": {"$ref": "#/components/requestBodies/B"}}}},
+            "components": {
+                "parameters": {"P": {"$ref": "#/components/parameters/Gone"}},
+                "requestBodies": {"B": {"$ref": "#/components/requestBodies/Gone"}}}
+        });
+        let mut out = Lowered::default();
+        hoist(&mut doc, &mut out);
+        assert_eq!(doc["paths"]["/a"]["get"]["parameters"], json!([]));
+        assert_eq!(doc["components"]["parameters"], json!({}));
+        assert_eq!(
+            doc["components"]["requestBodies"]["B"],
+            json!({"content": {"application/json": {"schema": {}}}})
+        );
+        let pointers: Vec<&str> = out.notes.iter().map(|n| n.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/components/requestBodies/B/$ref",
+                "/components/parameters/P/$ref",
+                "/paths/~1a/get/parameters/0/$ref"
+            ]
         );
     }
 
