@@ -749,9 +749,9 @@ mod tests {
     #[test]
     fn pointers_are_escaped() {
         let d = json!({"openapi": "3.1.0", "paths": {"/a~b/{id}": {"get": {"responses": {"200": {
-            "content": {"application/json": {"schema": {"items": {"type": 3}}}}}}}}}});
+            "content": {"application/json": {"schema": {"items": {"items": 3}}}}}}}}}});
         let want =
-            "/paths/~1a~0b~1{id}/get/responses/200/content/application~1json/schema/items/type";
+            "/paths/~1a~0b~1{id}/get/responses/200/content/application~1json/schema/items/items";
         assert_eq!(normalize(d).unwrap_err().pointer, want);
     }
 

@@ -461,8 +461,8 @@ mod tests {
         );
         assert_eq!(note_at(s), ["/prefixItems"]);
         assert_eq!(
-            conv_err(json!({"items": [{"type": 3}]})),
-            "/components/schemas/S/items/0/type"
+            conv_err(json!({"items": [3]})),
+            "/components/schemas/S/items/0"
         );
     }
 

@@ -54,8 +54,7 @@ pub(super) fn schema(map: &mut Map<String, Value>, ptr: &str, ctx: &mut Ctx) {
     // one level too deep) names no type; `openapiv3` refused the document.
     let named =
         |t: &Value| t.is_string() || t.as_array().is_some_and(|a| a.iter().all(Value::is_string));
-    // (In 3.1 it is converted, where a broken `type` is an error.)
-    if let Some(kind) = map.get("type").filter(|t| !ctx.convert && !named(t)) {
+    if let Some(kind) = map.get("type").filter(|t| !named(t)) {
         let shown = shown(kind);
         map.remove("type");
         ctx.note(
@@ -818,6 +817,14 @@ mod tests {
             serde_json::json!({"S": {"description": "d"}, "T": {}})
         );
         assert_eq!(out.notes.len(), 2);
+        // Also where a `$ref` may point to it from outside the schema keywords.
+        let doc = serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+            "components": {"schemas": {"Item": {"definitions": {"itemType": {"type": {"type": "string"}}}}}}});
+        let out = crate::normalize::normalize(doc).unwrap();
+        assert_eq!(
+            out.document["components"]["schemas"]["Item"]["definitions"]["itemType"],
+            serde_json::json!({})
+        );
     }
 
     #[test]
