@@ -257,7 +257,7 @@ fn flat(fields: &[(String, String)]) -> impl Iterator<Item = &str> {
 }
 
 /// The `name=value` pairs (already encoded) of one query parameter.
-fn query_pairs(name: &str, value: &Value, style: Style, explode: bool) -> Vec<String> {
+fn encoded_pairs(name: &str, value: &Value, style: Style, explode: bool) -> Vec<String> {
     let key = encode_query(name);
     let pair = |k: &str, v: &str| format!("{k}={}", encode_query(v));
     let joined = |items: Vec<String>, delimiter: &str| {
@@ -358,7 +358,9 @@ impl Query {
     ) -> Self {
         if self.error.is_none() {
             match to_json(name, value) {
-                Ok(json) => self.pairs.extend(query_pairs(name, &json, style, explode)),
+                Ok(json) => self
+                    .pairs
+                    .extend(encoded_pairs(name, &json, style, explode)),
                 Err(e) => self.error = Some(e),
             }
         }
@@ -381,6 +383,60 @@ impl Query {
         let separator = if self.url.contains('?') { '&' } else { '?' };
         Ok(format!("{}{separator}{}", self.url, self.pairs.join("&")))
     }
+}
+
+/// The `(name, value)` pairs, decoded, that [`Query::param`] writes for
+/// one parameter: what a mock server that decodes the query (`httpmock`)
+/// should expect. A value that cannot be serialized has none.
+///
+/// ```
+/// use openapi_client_runtime::style::{query_pairs, Style};
+///
+/// assert_eq!(
+///     query_pairs("ids", &["a b", "c"], Style::PipeDelimited, false),
+///     [("ids".to_string(), "a b|c".to_string())]
+/// );
+/// ```
+pub fn query_pairs<T: Serialize + ?Sized>(
+    name: &str,
+    value: &T,
+    style: Style,
+    explode: bool,
+) -> Vec<(String, String)> {
+    let Ok(json) = to_json(name, value) else {
+        return Vec::new();
+    };
+    encoded_pairs(name, &json, style, explode)
+        .iter()
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// The inverse of [`encode_query`] (every `%XX` it writes).
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A path parameter's segment in its style (`simple`, `label`, `matrix`):

@@ -15,7 +15,9 @@
 
 use std::path::PathBuf;
 
-use workspace_tests::{Reply, TestServer, run_example_async, workspace_with_provider};
+use workspace_tests::{
+    Reply, TestServer, run_example_async, scratch_cargo, workspace_with_provider,
+};
 
 const ENTRY: &str = r#"
 [providers.styles]
@@ -166,4 +168,74 @@ async fn every_row_of_the_style_examples_table_arrives_as_written() {
     assert_eq!(requests[n - 1].header("x-color"), Some("blue"));
     assert_eq!(target(), "", "no more requests");
     assert_eq!(results.len(), n + refused, "{stdout}");
+}
+
+const MOCKED: &str = r#"//! The mock expects styled queries as the client sends them.
+use styles::mock::{MockServer, MockServerExt};
+use styles::types::Rgb;
+
+#[tokio::main]
+async fn main() {
+    let server = MockServer::start_async().await;
+    let client = styles::Client::builder()
+        .credential("t0ken")
+        .base_url(server.base_url())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let array: Vec<String> = ["blue", "black", "brown"].map(String::from).to_vec();
+    let rgb = Rgb::new(150, 200, 100);
+    let form = server.query_form_n_array(|when, then| {
+        when.color(&array);
+        then.no_content();
+    });
+    let pipe = server.query_pipe_delimited_n_object(|when, then| {
+        when.color(&rgb);
+        then.no_content();
+    });
+    let deep = server.query_deep_object_x_object(|when, then| {
+        when.color(&rgb);
+        then.no_content();
+    });
+    println!("{:?}", client.query_form_n_array().color(&array).await.map_err(|e| e.to_string()));
+    println!("{:?}", client.query_pipe_delimited_n_object().color(&rgb).await.map_err(|e| e.to_string()));
+    println!("{:?}", client.query_deep_object_x_object().color(&rgb).await.map_err(|e| e.to_string()));
+    form.assert_async().await;
+    pipe.assert_async().await;
+    deep.assert_async().await;
+}
+"#;
+
+#[test]
+fn the_mock_expects_styled_queries_as_the_client_sends_them() {
+    let repo: PathBuf = xtask::workspace_root();
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().to_path_buf();
+    workspace_with_provider(&repo, &root, "styles.yaml", ENTRY);
+    xtask::pipeline::generate(&root, &["styles".to_string()]).unwrap();
+    let examples = root.join("styles/examples");
+    std::fs::create_dir_all(&examples).unwrap();
+    std::fs::write(examples.join("mocked.rs"), MOCKED).unwrap();
+    let args = [
+        "run",
+        "--offline",
+        "--quiet",
+        "-p",
+        "styles",
+        "--features",
+        "mock",
+    ];
+    let run = scratch_cargo(
+        &repo,
+        &root,
+        &[&args[..], &["--example", "mocked"]].concat(),
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(stdout, "Ok(())\nOk(())\nOk(())\n");
 }

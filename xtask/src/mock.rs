@@ -7,6 +7,8 @@
 //! and `error` helpers; the module re-exports `httpmock` so that users build
 //! against the version the generated code was written for.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -16,8 +18,12 @@ use syn::{Item, Type};
 ///
 /// The tokens are parsed once and the additions spliced into that tree: a
 /// thousand-operation mock module takes longer to parse than to generate.
-pub fn mock(generated: TokenStream) -> Result<syn::File> {
+pub fn mock(
+    generated: TokenStream,
+    styles: &BTreeMap<String, Vec<crate::lower::Styled>>,
+) -> Result<syn::File> {
     let mut file: syn::File = syn::parse2(generated)?;
+    crate::styles::mock_queries(&mut file, styles);
     match_query_values_as_sent(&mut file)?;
     pass_bodies_by_reference(&mut file)?;
     match_repeated_path_variables(&mut file);

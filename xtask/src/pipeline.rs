@@ -356,7 +356,7 @@ fn render_both(
             .name("generate-mock".into())
             // The main thread's size: deep schemas recurse deeply in typify.
             .stack_size(8 << 20)
-            .spawn_scoped(scope, || render_mock(doc, shown, origin))
+            .spawn_scoped(scope, || render_mock(doc, shown, lowered, origin))
             .map_err(anyhow::Error::from);
         let client = render_client(doc, shown, provider, base_url, lowered, origin);
         let mock = mock.and_then(|handle| {
@@ -405,9 +405,15 @@ fn render_client(
 }
 
 /// The `mock` module, formatted.
-fn render_mock(doc: &Value, shown: &str, origin: &Origin) -> Result<String> {
+fn render_mock(
+    doc: &Value,
+    shown: &str,
+    lowered: &lower::Lowered,
+    origin: &Origin,
+) -> Result<String> {
     let tokens = timed("mock: progenitor", || generate::generate_mock(doc, shown))?;
-    let mut mock = timed("mock: parse and complete", || mock::mock(tokens))?;
+    let styles = styles::mock_structs(doc, &lowered.styles);
+    let mut mock = timed("mock: parse and complete", || mock::mock(tokens, &styles))?;
     format::fill_missing_docs(&mut mock);
     Ok(timed("mock: render", || format::render(&mock, origin)))
 }

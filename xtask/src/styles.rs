@@ -286,6 +286,101 @@ impl VisitMut for Queries<'_> {
     }
 }
 
+/// The styled parameters of each operation, by the name of its mock's
+/// `When` struct (progenitor's PascalCase operationId and `When`).
+pub fn mock_structs(
+    doc: &serde_json::Value,
+    styles: &BTreeMap<String, Vec<Styled>>,
+) -> BTreeMap<String, Vec<Styled>> {
+    use heck::ToUpperCamelCase;
+    let mut out = BTreeMap::new();
+    let paths = doc.get("paths").and_then(serde_json::Value::as_object);
+    for (path, item) in paths.into_iter().flatten() {
+        for method in crate::generate::METHODS {
+            let Some(id) = item
+                .pointer(&format!("/{method}/operationId"))
+                .and_then(serde_json::Value::as_str)
+            else {
+                continue;
+            };
+            if let Some(styled) = styles.get(&format!("{} {path}", method.to_ascii_uppercase())) {
+                // progenitor's `sanitize(id, Case::Pascal)`, as
+                // `generate::method_name` mirrors its snake case.
+                let name = id
+                    .replace('\'', "")
+                    .replace(|c: char| !unicode_ident::is_xid_continue(c), "-")
+                    .to_upper_camel_case();
+                out.insert(format!("{name}When"), styled.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The mock's `When` setters expect a styled query parameter as the client
+/// sends it: progenitor's matches `value.to_string()` under the parameter's
+/// name, which is neither `color=a,b` nor `color[R]=100`. Each pair the
+/// runtime writes is expected instead ([`style::query_pairs`], decoded, as
+/// `httpmock` compares them).
+pub fn mock_queries(file: &mut syn::File, styles: &BTreeMap<String, Vec<Styled>>) {
+    for item in &mut file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        let Some((_, items)) = m.content.as_mut() else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let syn::Type::Path(ty) = block.self_ty.as_ref() else {
+                continue;
+            };
+            let Some(styled) = ty
+                .path
+                .get_ident()
+                .and_then(|name| styles.get(&name.to_string()))
+            else {
+                continue;
+            };
+            MockQueries { styled }.visit_item_impl_mut(block);
+        }
+    }
+}
+
+struct MockQueries<'a> {
+    styled: &'a [Styled],
+}
+
+impl VisitMut for MockQueries<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let Expr::MethodCall(call) = expr else { return };
+        if call.method != "query_param" || call.args.len() != 2 {
+            return;
+        }
+        let Some(name) = literal_text(&call.args[0]) else {
+            return;
+        };
+        let is_displayed = displayed(&call.args[1])
+            .is_some_and(|v| matches!(v, Expr::Path(p) if p.path.is_ident("value")));
+        let Some(styled) = self
+            .styled
+            .iter()
+            .find(|s| s.place == Place::Query && s.name == name)
+            .filter(|s| is_displayed && (s.style != "form" || !s.explode))
+        else {
+            return;
+        };
+        let (style, explode) = (variant(&styled.style), styled.explode);
+        let receiver = &call.receiver;
+        *expr = syn::parse_quote! {
+            ::openapi_client_runtime::style::query_pairs(#name, &value, #style, #explode)
+                .into_iter()
+                .fold(#receiver, |when, (k, v)| when.query_param(k, v))
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
