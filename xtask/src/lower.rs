@@ -453,6 +453,7 @@ fn distinct_property_names(map: &mut Map<String, Value>, at: &str, out: &mut Low
         .cloned()
         .collect();
     if colliding.is_empty() {
+        additional_beside_extra(map, at, out);
         return;
     }
     if let Some(Value::Object(props)) = map.get_mut("properties") {
@@ -474,6 +475,30 @@ fn distinct_property_names(map: &mut Map<String, Value>, at: &str, out: &mut Low
         "property-name-collision",
         format!("{at}/properties"),
         format!("{names}: the Rust field name of an earlier property; kept, untyped, among the additional properties"),
+    );
+    additional_beside_extra(map, at, out);
+}
+
+/// typify keeps additional properties given a schema in a field named
+/// `extra`: beside a property of that Rust name the struct has two fields
+/// of one name (error[E0124]). The additional properties are then accepted
+/// and not kept.
+fn additional_beside_extra(map: &mut Map<String, Value>, at: &str, out: &mut Lowered) {
+    use heck::ToSnakeCase;
+    let kept = matches!(map.get("additionalProperties"), Some(Value::Object(_)));
+    let extra = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .and_then(|props| props.keys().find(|name| name.to_snake_case() == "extra"))
+        .cloned();
+    let (true, Some(extra)) = (kept, extra) else {
+        return;
+    };
+    map.insert("additionalProperties".into(), Value::Bool(true));
+    out.note(
+        "property-name-collision",
+        format!("{at}/additionalProperties"),
+        format!("the property `{extra}` has the Rust name of the field that would keep the additional properties: they are accepted, and not kept"),
     );
 }
 

@@ -208,3 +208,41 @@ fn a_switching_protocols_response_beside_a_success_keeps_its_operation() {
     let out = render("docker-attach.json");
     assert_eq!(methods(&out), ["container_attach"], "{:#?}", out.notes);
 }
+
+/// Fields of each struct of the `types` module defined more than once
+/// (error[E0124]), as `Struct.field`.
+fn fields_twice(out: &Output) -> Vec<String> {
+    let file = syn::parse_file(file(out, "src/generated.rs")).unwrap();
+    let mut twice = Vec::new();
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        let Some((_, items)) = &m.content else {
+            continue;
+        };
+        for item in items {
+            let syn::Item::Struct(s) = item else { continue };
+            let mut seen = std::collections::BTreeSet::new();
+            for field in &s.fields {
+                if let Some(name) = &field.ident
+                    && !seen.insert(name.to_string())
+                {
+                    twice.push(format!("{}.{name}", s.ident));
+                }
+            }
+        }
+    }
+    twice
+}
+
+#[test]
+fn a_property_named_extra_beside_typed_additional_properties_is_one_field() {
+    let out = render("extra-property.json");
+    assert_eq!(fields_twice(&out), Vec::<String>::new());
+    assert!(
+        out.notes.iter().any(|n| n
+            .text
+            .contains("/components/schemas/Thing/additionalProperties")),
+        "{:#?}",
+        out.notes
+    );
+}
