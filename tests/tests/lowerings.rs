@@ -67,6 +67,8 @@ async fn main() {
     println!("session: {:?}", session.map_err(|e| e.to_string()));
     let refused = client.get_session("has space").await;
     println!("refused: {}", refused.is_err());
+    let cors = client.probe_cors().await;
+    println!("cors: {:?}", cors.map_err(|e| e.to_string()));
 }
 "#;
 
@@ -121,6 +123,7 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         Reply::status(204),
         Reply::json(201, &serde_json::json!({"ignored": true})),
         Reply::status(204),
+        Reply::status(204),
     ])
     .await;
     let base_url = server.url("");
@@ -133,12 +136,12 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         stdout,
         "upload: Ok(())\nimage: Ok(())\ncreate: thing t9\ncreate: job 5\n\
          get: one\nget: none\ndelete: {\"deleted\":true}\ndelete: {\"deleted\":true}\n\
-         rule: Ok(())\nlabels: Ok(())\nsession: Ok(())\nrefused: true\n"
+         rule: Ok(())\nlabels: Ok(())\nsession: Ok(())\nrefused: true\ncors: Ok(())\n"
     );
 
     let requests = server.requests();
     // The refused cookie never left the client.
-    assert_eq!(requests.len(), 11);
+    assert_eq!(requests.len(), 12);
     let line = |i: usize| {
         (
             requests[i].method.as_str(),
@@ -214,6 +217,8 @@ async fn lowered_operations_send_and_decode_what_the_spec_says() {
         Some("session=s1; theme=dark")
     );
     assert_eq!(requests[10].header("cookie-session"), None);
+    // A method reqwest has no shorthand for goes out as itself.
+    assert_eq!(line(11), ("OPTIONS", "/cors", ""));
     for request in &requests {
         assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
     }

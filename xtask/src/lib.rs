@@ -58,6 +58,7 @@ pub mod synthetic;
 pub mod type_names;
 pub mod untypable;
 pub mod validate;
+pub mod verbs;
 pub mod version;
 
 use std::path::{Path, PathBuf};

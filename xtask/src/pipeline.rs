@@ -21,7 +21,7 @@ use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
     customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
-    numbers, paths, readme, salvage, scaffold, slice, styles, type_names,
+    numbers, paths, readme, salvage, scaffold, slice, styles, type_names, verbs,
 };
 
 /// What rendering one provider produced.
@@ -381,6 +381,7 @@ fn render_client(
     let mut generated = timed("client: parse", || format::parse(tokens, "client"))?;
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
     paths::through_runtime(&mut generated);
+    verbs::spelled_out(&mut generated);
     // Before lean, which rewrites integer path parameters.
     styles::paths_and_cookies(&mut generated, &lowered.styles);
     timed("client: lean", || lean::lean(&mut generated));
