@@ -55,11 +55,27 @@ pub fn untype(doc: &mut Value) -> Vec<SetAside> {
     crate::untypable::untype(doc)
         .into_iter()
         .map(|u| SetAside {
-            kind: "schema-untyped",
-            message: format!(
-                "the generator cannot make a type of this schema ({}); it is any JSON value",
-                u.reason
-            ),
+            kind: if u.dropped.is_empty() {
+                "schema-untyped"
+            } else {
+                "schema-keywords-dropped"
+            },
+            message: if u.dropped.is_empty() {
+                format!(
+                    "the generator cannot make a type of this schema ({}); it is any JSON value",
+                    u.reason
+                )
+            } else {
+                format!(
+                    "the generator cannot make a type of this schema as written ({}); generated without {}, which the client does not check",
+                    u.reason,
+                    u.dropped
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
             pointer: u.pointer,
             operation: None,
             reason: u.reason,

@@ -12,8 +12,10 @@
 //! growing the group from its start until it fails.
 //!
 //! A failing unit is narrowed to the smallest piece that fails alone (a
-//! property, an array's items, a branch of a union), and that piece becomes
-//! any JSON value (`{}`), keeping its description.
+//! property, an array's items, a branch of a union). That piece loses the
+//! validation keywords typify refuses in it, when dropping them is enough
+//! (see [`VALIDATION`]), or else becomes any JSON value (`{}`), keeping its
+//! description.
 
 use serde_json::{Map, Value, json};
 
@@ -38,7 +40,35 @@ pub struct Untyped {
     pub pointer: String,
     /// typify's (or progenitor's) reason.
     pub reason: String,
+    /// The validation keywords dropped, when dropping them was enough for
+    /// typify; empty when the piece became any JSON value.
+    pub dropped: Vec<String>,
 }
+
+/// Validation keywords typify may refuse in combination (`uniqueItems:
+/// false` on an object, `format: boolean`, an array's `enum` of its items'
+/// values), tried one at a time, then all together, before a schema is made
+/// any JSON value: the type and its wire shape stay, only a check the client
+/// does not need is lost.
+const VALIDATION: [&str; 17] = [
+    "format",
+    "enum",
+    "default",
+    "uniqueItems",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minProperties",
+    "maxProperties",
+    "propertyNames",
+];
 
 /// A schema given to typify on its own.
 struct Unit {
@@ -248,7 +278,50 @@ fn narrow(doc: &mut Value, pointer: &str, reason: String, depth: usize, out: &mu
             return;
         }
     }
+    if relax(doc, pointer, &reason, out) {
+        return;
+    }
     set_aside(doc, pointer, reason, out);
+}
+
+/// Drops the fewest validation keywords of the schema at `pointer` that
+/// make it one typify takes alone: one of them, else all; false (and the
+/// schema unchanged) when neither is enough.
+fn relax(doc: &mut Value, pointer: &str, reason: &str, out: &mut Vec<Untyped>) -> bool {
+    let Some(Value::Object(map)) = doc.pointer(pointer) else {
+        return false;
+    };
+    let present: Vec<&str> = VALIDATION
+        .iter()
+        .copied()
+        .filter(|k| map.contains_key(*k))
+        .collect();
+    let without = |keys: &[&str]| {
+        let mut trial = map.clone();
+        for key in keys {
+            trial.remove(*key);
+        }
+        Value::Object(trial)
+    };
+    let mut tries: Vec<Vec<&str>> = present.iter().map(|k| vec![*k]).collect();
+    if present.len() > 1 {
+        tries.push(present.clone());
+    }
+    for keys in tries {
+        let trial = without(&keys);
+        if refusal_of(&[("piece", &trial)]).is_none() {
+            out.push(Untyped {
+                pointer: pointer.to_string(),
+                reason: reason.to_string(),
+                dropped: keys.iter().map(|k| (*k).to_string()).collect(),
+            });
+            if let Some(schema) = doc.pointer_mut(pointer) {
+                *schema = trial;
+            }
+            return true;
+        }
+    }
+    false
 }
 
 /// Pointer suffixes of the subschemas typify converts on its own.
@@ -291,6 +364,7 @@ fn set_aside(doc: &mut Value, pointer: &str, reason: String, out: &mut Vec<Untyp
     out.push(Untyped {
         pointer: pointer.to_string(),
         reason,
+        dropped: Vec::new(),
     });
 }
 
@@ -307,7 +381,8 @@ mod tests {
                 "Ok": {"type": "object", "properties": {"a": {"type": "string"}}},
                 "Thing": {"type": "object", "properties": {
                     "good": {"type": "integer"},
-                    "bad": {"description": "kept", "minLength": 1, "minimum": 1}}}}}
+                    "bad": {"description": "kept", "items": {"type": "string"},
+                        "properties": {"a": {"type": "string"}}}}}}}
         });
         assert!(
             generate::client_refusal(&doc).is_some(),
@@ -329,6 +404,30 @@ mod tests {
         assert_eq!(
             doc["components"]["schemas"]["Thing"]["properties"]["good"],
             json!({"type": "integer"})
+        );
+        assert!(generate::client_refusal(&doc).is_none());
+    }
+
+    #[test]
+    fn validation_typify_refuses_is_dropped_and_the_type_stays() {
+        // Wordnik's objects say `uniqueItems: false`: no type, and the
+        // keywords of an object and of an array.
+        let mut doc = json!({
+            "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {},
+            "components": {"schemas": {"Syllable": {"uniqueItems": false,
+                "properties": {"seq": {"type": "integer"}, "text": {"type": "string"}}}}}
+        });
+        assert!(
+            generate::client_refusal(&doc).is_some(),
+            "the fixture must fail"
+        );
+        let untyped = untype(&mut doc);
+        assert_eq!(untyped.len(), 1, "{untyped:?}");
+        assert_eq!(untyped[0].dropped, ["uniqueItems"]);
+        assert_eq!(
+            doc["components"]["schemas"]["Syllable"],
+            json!({"properties": {"seq": {"type": "integer"}, "text": {"type": "string"}}})
         );
         assert!(generate::client_refusal(&doc).is_none());
     }
