@@ -34,6 +34,7 @@ pub fn dedupe(file: &mut syn::File) -> usize {
     let Some(items) = crate::progenitor_output::types_module_mut(file) else {
         return 0;
     };
+    drop_repeated_definitions(items);
     let names: Vec<String> = items.iter().filter_map(type_name).collect();
     let index: HashMap<&str, usize> = names
         .iter()
@@ -133,6 +134,28 @@ pub fn dedupe(file: &mut syn::File) -> usize {
         }
     }
     aliased
+}
+
+/// Drops a type definition that repeats an earlier one token for token.
+///
+/// typify sometimes emits one inline schema's type twice under one name, the
+/// second time without its impls (Linode's document: 16 such pairs, and the
+/// crate did not compile: error[E0428]). The impls name the type, so they
+/// serve the copy that stays. A second definition that differs is left for
+/// the compiler to report: which of the two a reference meant is not known.
+fn drop_repeated_definitions(items: &mut Vec<Item>) {
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for name in items.iter().filter_map(type_name) {
+        *count.entry(name).or_default() += 1;
+    }
+    if count.values().all(|&n| n == 1) {
+        return;
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    items.retain(|item| match type_name(item) {
+        Some(name) if count[&name] > 1 => seen.insert(item.to_token_stream().to_string()),
+        _ => true,
+    });
 }
 
 /// Renames aliased types where they are called or matched as tuple structs.
@@ -372,6 +395,27 @@ mod tests {
         let mut file: syn::File = syn::parse_str(source).unwrap();
         let n = dedupe(&mut file);
         (prettyplease::unparse(&file), n)
+    }
+
+    #[test]
+    fn a_definition_typify_repeats_is_kept_once() {
+        let (out, _) = deduped(
+            r#"pub mod types {
+                ///A label.
+                pub struct DatabaseLabel(String);
+                impl From<DatabaseLabel> for String { fn from(v: DatabaseLabel) -> Self { v.0 } }
+                pub struct Database { pub label: DatabaseLabel }
+                ///A label.
+                pub struct DatabaseLabel(String);
+                ///Another label, of another shape.
+                pub struct DiskLabel(String);
+                pub struct DiskLabel(i64);
+            }"#,
+        );
+        assert_eq!(out.matches("pub struct DatabaseLabel(").count(), 1, "{out}");
+        assert!(out.contains("impl From<DatabaseLabel> for String"), "{out}");
+        // Two definitions that differ both stay: the compiler names them.
+        assert_eq!(out.matches("pub struct DiskLabel(").count(), 2, "{out}");
     }
 
     #[test]
