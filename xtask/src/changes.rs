@@ -218,7 +218,11 @@ pub fn since(
     let current_text = std::fs::read_to_string(manifest_path(root, provider)).ok();
     out.current = current_text.as_deref().and_then(version::manifest_version);
 
-    let new_bytes = match load::read_spec(&provider.spec_path(root), &shown, provider.load_limit().file_bytes()) {
+    let new_bytes = match load::read_spec(
+        &provider.spec_path(root),
+        &shown,
+        provider.load_limit().file_bytes(),
+    ) {
         Ok(b) => b,
         Err(e) => {
             out.text = format!("{since_label}not compared: {e}\n");
