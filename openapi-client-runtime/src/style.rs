@@ -16,7 +16,7 @@
 //! query (`[`, `]`, `|`, space), which are percent-encoded as OpenAPI 3.0.4
 //! writes its table (3.0.3's table shows them raw, which servers such as
 //! Tomcat refuse). A path value is one segment, encoded by
-//! [`encode_path`](crate::encode_path), with the style's `.`, `;` and `=`
+//! [`encode_path`], with the style's `.`, `;` and `=`
 //! around it. Headers and cookies are not percent-encoded: a value that a
 //! header or cookie cannot carry is refused.
 //!

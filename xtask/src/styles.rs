@@ -320,7 +320,7 @@ pub fn mock_structs(
 /// The mock's `When` setters expect a styled query parameter as the client
 /// sends it: progenitor's matches `value.to_string()` under the parameter's
 /// name, which is neither `color=a,b` nor `color[R]=100`. Each pair the
-/// runtime writes is expected instead ([`style::query_pairs`], decoded, as
+/// runtime writes is expected instead (the runtime's `style::query_pairs`, decoded, as
 /// `httpmock` compares them).
 pub fn mock_queries(file: &mut syn::File, styles: &BTreeMap<String, Vec<Styled>>) {
     for item in &mut file.items {

@@ -1,5 +1,5 @@
 //! Inline schemas that typify would name like a component schema get a
-//! `title` of their own, so that no type is defined twice (error[E0428]).
+//! `title` of their own, so that no type is defined twice (`error[E0428]`).
 //!
 //! typify names a component schema after its key, and an inline schema after
 //! where it is: property `kind` of `ExternalSecuritySolution` becomes

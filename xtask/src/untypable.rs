@@ -14,7 +14,7 @@
 //! A failing unit is narrowed to the smallest piece that fails alone (a
 //! property, an array's items, a branch of a union). That piece loses the
 //! validation keywords typify refuses in it, when dropping them is enough
-//! (see [`VALIDATION`]), or else becomes any JSON value (`{}`), keeping its
+//! (the keywords of `VALIDATION`), or else becomes any JSON value (`{}`), keeping its
 //! description.
 
 use serde_json::{Map, Value, json};

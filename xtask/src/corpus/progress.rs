@@ -51,7 +51,7 @@ impl Progress {
     }
 
     /// Prints a line if one is due: always on a terminal (the line is
-    /// rewritten in place), in a log only per [`Progress::due`].
+    /// rewritten in place), in a log only per `due`.
     pub fn tick(&mut self) {
         let now = Instant::now();
         if self.tty {
