@@ -296,7 +296,7 @@ fn peer_check(work: &Path, target: &Path, rows: &[&PeerRow]) -> Result<PeerCheck
         corpus_write(
             &dir.join("Cargo.toml"),
             &format!(
-                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{deps}"
+                "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n{deps}"
             ),
         )?;
         corpus_write(&dir.join("src/lib.rs"), "pub mod generated;\n")?;
@@ -382,7 +382,12 @@ fn dependencies(text: &str) -> String {
                 .filter(|(_, v)| !v.is_table() || v.get("version").is_some())
                 .collect()
         });
-    toml::to_string(&deps).unwrap_or_default()
+    // Under a `[dependencies]` table of its own: a dependency written as a
+    // table (`reqwest = { version, features }`) becomes `[dependencies.reqwest]`,
+    // where a bare `[reqwest]` would be an unknown manifest key.
+    let mut manifest = toml::Table::new();
+    manifest.insert("dependencies".into(), toml::Value::Table(deps));
+    toml::to_string(&manifest).unwrap_or_default()
 }
 
 fn corpus_write(path: &Path, text: &str) -> Result<()> {
@@ -621,6 +626,19 @@ mod tests {
         let text = with_section(&format!("{text}tail\n"), &second);
         assert_eq!(text, format!("# Benchmarks\n\n| a |\n\n{second}tail\n"));
         assert_eq!(section(&text), Some(second.trim_end()));
+    }
+
+    /// The peer's dependency list as a manifest: a table-valued dependency
+    /// stays under `[dependencies]` (it came out as a bare `[reqwest]`, which
+    /// cargo ignores, and every crate of the sample failed to compile).
+    #[test]
+    fn required_deps_become_a_dependencies_table() {
+        let text = "# c\n[dependencies]\nserde_json = \"1\"\nreqwest = { version = \"0.13\", features = [\"query\"] }\n";
+        let manifest: toml::Table = toml::from_str(&dependencies(text)).unwrap();
+        assert_eq!(manifest.len(), 1, "{manifest:?}");
+        let deps = manifest["dependencies"].as_table().unwrap();
+        assert_eq!(deps["serde_json"].as_str(), Some("1"));
+        assert_eq!(deps["reqwest"]["version"].as_str(), Some("0.13"));
     }
 
     #[test]
