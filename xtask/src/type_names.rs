@@ -249,12 +249,32 @@ impl Walk<'_> {
     }
 }
 
-/// Whether typify makes a type of its own for this schema (an enum, a struct
-/// or a union), rather than a standard type that has no name to collide.
+/// Whether typify makes a type of its own for this schema (an enum, a struct,
+/// a union or a constrained string), rather than a standard type that has no
+/// name to collide.
 fn names_a_type(map: &Map<String, Value>) -> bool {
     map.contains_key("enum")
         || map.contains_key("properties")
         || ["oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+        || constrained_string(map)
+}
+
+/// A string with a length or a pattern, which typify makes a newtype that
+/// checks them, unless its format is one typify maps to a standard type
+/// (typify-impl's `convert_string`). Linode's `DatabaseMongoDB.replica_set`
+/// (`maxLength: 64`) was such a newtype, named like the component hoisted
+/// from it for a `$ref` into it: the two differ when the schema is nullable
+/// (the component wraps an `Option`), so both were defined (error[E0428]).
+fn constrained_string(map: &Map<String, Value>) -> bool {
+    let standard = matches!(
+        map.get("format").and_then(Value::as_str),
+        Some("uuid" | "date" | "date-time" | "ip" | "ipv4" | "ipv6")
+    );
+    map.get("type").and_then(Value::as_str) == Some("string")
+        && !standard
+        && ["maxLength", "minLength", "pattern"]
             .iter()
             .any(|k| map.contains_key(*k))
 }
@@ -292,6 +312,27 @@ mod tests {
             doc["components"]["schemas"]["Thing"]["properties"]["plain"]
                 .get("title")
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn an_inline_constrained_string_named_like_a_component_is_titled() {
+        // As Linode's `DatabaseMongoDB.replica_set` beside the component
+        // hoisted from it; a plain string, or one whose format typify maps to
+        // a standard type, names no type.
+        let mut doc = json!({"components": {"schemas": {
+            "Db": {"type": "object", "properties": {
+                "replica_set": {"type": "string", "maxLength": 64, "nullable": true},
+                "id": {"type": "string", "format": "uuid", "pattern": "^[a-f0-9-]+$"},
+                "plain": {"type": "string", "nullable": true}}},
+            "DbReplicaSet": {"type": "string", "maxLength": 64, "nullable": true},
+            "DbId": {"type": "string"},
+            "DbPlain": {"type": "string"}}}});
+        let renamed = distinct(&mut doc);
+        assert_eq!(renamed, ["/components/schemas/Db/properties/replica_set"]);
+        assert_eq!(
+            doc["components"]["schemas"]["Db"]["properties"]["replica_set"]["title"],
+            "DbReplicaSetInline"
         );
     }
 }

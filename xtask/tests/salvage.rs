@@ -252,3 +252,20 @@ fn a_property_named_extra_beside_typed_additional_properties_is_one_field() {
         out.notes
     );
 }
+
+#[test]
+fn a_hoisted_property_and_the_property_it_came_from_are_two_types() {
+    // `DatabaseMongoDBRequest.replica_set` refers to
+    // `DatabaseMongoDB/properties/replica_set`, hoisted to the component
+    // `DatabaseMongoDbReplicaSet`: typify's name for the property it came
+    // from too, a string newtype (maxLength) where the nullable component is
+    // a newtype of an `Option` (error[E0428]).
+    let out = render("linode-mongodb-replica-set.json");
+    assert_eq!(defined_twice(&out), Vec::<String>::new());
+    let generated = file(&out, "src/generated.rs");
+    assert!(
+        generated.contains("pub struct DatabaseMongoDbReplicaSet("),
+        "{generated}"
+    );
+    assert_eq!(methods(&out), ["get_databases_mongo_db_instance"]);
+}
