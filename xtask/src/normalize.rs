@@ -53,6 +53,7 @@ mod keywords;
 mod null;
 mod repair;
 mod schema;
+mod shapes;
 
 /// Deepest nesting accepted before giving up; deep enough for any real spec,
 /// shallow enough that recursion cannot exhaust a thread's stack.

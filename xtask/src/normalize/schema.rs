@@ -37,6 +37,7 @@ pub(super) fn schema(v: &mut Value, ptr: &str, depth: usize, ctx: &mut Ctx) -> R
             && !map.contains_key("$ref")
         {
             repair::schema(map, ptr, ctx);
+            super::shapes::drop_mistyped(map, ptr, ctx);
             recurse(map, ptr, depth, ctx)?;
         }
         return Ok(());
@@ -69,6 +70,8 @@ fn convert(map: &mut Map<String, Value>, ptr: &str, depth: usize, ctx: &mut Ctx)
     keywords::drop_unsupported(map, ptr, ctx);
     defs::collect(map, ptr, depth, ctx)?;
     repair::schema(map, ptr, ctx);
+    // After the repairs, which read counts and bounds written as text.
+    super::shapes::drop_mistyped(map, ptr, ctx);
     // Null branches go before recursing: on their own they would be converted
     // into `enum: [null]` schemas instead of folding into `nullable`.
     let mut null = null::strip_null_branches(map, ptr, ctx);
