@@ -1,5 +1,5 @@
 //! `cargo xtask corpus` on two tiny documents (`tests/fixtures/corpus/`): one
-//! that generates and compiles, one that cannot generate (a dangling `$ref`).
+//! that generates and compiles, one that cannot generate (a file cut short).
 //! The scratch workspace goes to a temporary directory; its `cargo check`
 //! shares the workspace's target directory, so only the tiny crate is checked
 //! once the dependencies are built (CI's corpus step builds them first).
@@ -52,19 +52,19 @@ fn a_document_that_fails_to_generate_fails_the_run_and_the_others_are_still_chec
     let time = |cell: &str| cell.ends_with(" ms") || cell.ends_with(" s");
 
     // Sorted by file name: the failure comes first and does not stop the next.
-    let dangling = cells(row(&stdout, "dangling.json"));
+    let truncated = cells(row(&stdout, "truncated.json"));
     assert_eq!(
-        dangling[..5],
-        ["dangling.json", "3.1.0", "—", "—", "—"],
+        truncated[..5],
+        ["truncated.json", "?", "—", "—", "—"],
         "{context}"
     );
     assert!(
-        time(dangling[5]) && dangling[6].ends_with(" MiB"),
+        time(truncated[5]) && truncated[6].ends_with(" MiB"),
         "{context}"
     );
-    assert_eq!(dangling[7], "—", "{context}");
+    assert_eq!(truncated[7], "—", "{context}");
     assert!(
-        dangling[8].starts_with("generation failed: ") && dangling[8].contains("Missing"),
+        truncated[8].starts_with("generation failed: ") && truncated[8].contains("not valid JSON"),
         "{context}"
     );
 
@@ -90,18 +90,18 @@ fn a_document_that_fails_to_generate_fails_the_run_and_the_others_are_still_chec
     let manifest = std::fs::read_to_string(scratch.path().join("Cargo.toml")).unwrap();
     assert!(manifest.contains("\"corpus-pets\""), "{manifest}");
     assert!(scratch.path().join("corpus-pets/src/api.rs").exists());
-    assert!(!scratch.path().join("corpus-dangling").exists());
+    assert!(!scratch.path().join("corpus-truncated").exists());
 }
 
 #[test]
 fn skipping_the_failing_document_passes() {
     let scratch = tempfile::tempdir().unwrap();
-    let out = corpus(scratch.path(), &["--skip", "dangling"]);
+    let out = corpus(scratch.path(), &["--skip", "truncated"]);
     let stdout = text(&out.stdout);
     let context = format!("stdout:\n{stdout}\nstderr:\n{}", text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{context}");
     assert_eq!(
-        cells(row(&stdout, "dangling.json"))[8],
+        cells(row(&stdout, "truncated.json"))[8],
         "skipped (--skip)",
         "{context}"
     );
@@ -146,7 +146,7 @@ fn a_scratch_folder_the_corpus_did_not_make_is_refused_and_kept() {
     let made = dir.path().join("made");
     let first = corpus(&made, &["--skip", "pets"]);
     assert!(
-        text(&first.stdout).contains("| dangling.json |"),
+        text(&first.stdout).contains("| truncated.json |"),
         "{}",
         text(&first.stderr)
     );
@@ -154,7 +154,7 @@ fn a_scratch_folder_the_corpus_did_not_make_is_refused_and_kept() {
     std::fs::write(made.join("left-over.txt"), "").unwrap();
     let second = corpus(&made, &["--skip", "pets"]);
     assert!(
-        text(&second.stdout).contains("| dangling.json |"),
+        text(&second.stdout).contains("| truncated.json |"),
         "{}",
         text(&second.stderr)
     );
@@ -170,7 +170,7 @@ fn a_scratch_folder_holding_the_inputs_is_refused() {
     std::fs::write(made.path().join(".xtask-corpus-scratch"), "").unwrap();
     let docs = made.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    std::fs::copy(fixtures().join("dangling.json"), docs.join("dangling.json")).unwrap();
+    std::fs::copy(fixtures().join("truncated.json"), docs.join("truncated.json")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("corpus")
         .arg(&docs)
@@ -181,5 +181,5 @@ fn a_scratch_folder_holding_the_inputs_is_refused() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("holds the input documents"), "{stderr}");
-    assert!(docs.join("dangling.json").is_file());
+    assert!(docs.join("truncated.json").is_file());
 }
