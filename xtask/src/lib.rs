@@ -52,6 +52,7 @@ pub mod report;
 pub mod salvage;
 pub mod scaffold;
 pub mod slice;
+pub mod statuses;
 pub mod styles;
 pub mod surface;
 pub mod synthetic;

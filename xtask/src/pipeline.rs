@@ -21,7 +21,7 @@ use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
     customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
-    numbers, paths, readme, salvage, scaffold, slice, styles, type_names, verbs,
+    numbers, paths, readme, salvage, scaffold, slice, statuses, styles, type_names, verbs,
 };
 
 /// What rendering one provider produced.
@@ -382,6 +382,7 @@ fn render_client(
     timed("client: dedupe", || dedupe::dedupe(&mut generated));
     paths::through_runtime(&mut generated);
     verbs::spelled_out(&mut generated);
+    statuses::named_before_ranges(&mut generated);
     // Before lean, which rewrites integer path parameters.
     styles::paths_and_cookies(&mut generated, &lowered.styles);
     timed("client: lean", || lean::lean(&mut generated));
