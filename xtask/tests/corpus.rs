@@ -170,7 +170,11 @@ fn a_scratch_folder_holding_the_inputs_is_refused() {
     std::fs::write(made.path().join(".xtask-corpus-scratch"), "").unwrap();
     let docs = made.path().join("docs");
     std::fs::create_dir(&docs).unwrap();
-    std::fs::copy(fixtures().join("truncated.json"), docs.join("truncated.json")).unwrap();
+    std::fs::copy(
+        fixtures().join("truncated.json"),
+        docs.join("truncated.json"),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("corpus")
         .arg(&docs)
