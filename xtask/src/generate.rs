@@ -76,12 +76,17 @@ pub fn operations(doc: &Value) -> Vec<(&str, &str, &Map<String, Value>)> {
 /// status, headers and raw body. If progenitor also decoded error bodies, the body
 /// would be consumed before the runtime saw it, and each operation would get its
 /// own error type. Error *schemas* in `components` still generate types.
-pub fn route_errors_to_runtime(doc: &mut Value) {
+///
+/// Returns a `(pointer, message)` for each success response it lowered (a
+/// 101 beside a 2xx, a status without a reason phrase), for the notes.
+pub fn route_errors_to_runtime(doc: &mut Value) -> Vec<(String, String)> {
+    let mut lowered = Vec::new();
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
+        return lowered;
     };
-    for item in paths.values_mut() {
+    for (path, item) in paths.iter_mut() {
         for method in METHODS {
+            let at = format!("/paths/{}/{method}/responses", escape_pointer(path));
             let Some(responses) = item
                 .get_mut(method)
                 .and_then(|op| op.get_mut("responses"))
@@ -94,8 +99,11 @@ pub fn route_errors_to_runtime(doc: &mut Value) {
             // A 101 (a protocol switch, which this client cannot follow)
             // beside a 2xx is a second kind of success, which progenitor
             // asserts against.
-            if responses.keys().any(|k| k.starts_with('2')) {
-                responses.remove("101");
+            if responses.keys().any(|k| k.starts_with('2')) && responses.remove("101").is_some() {
+                lowered.push((
+                    format!("{at}/101"),
+                    "the 101 (switching protocols) response is left out: the method returns its 2xx responses, and this client cannot follow a protocol switch".to_string(),
+                ));
             }
             // progenitor's mock names a status after its reason phrase and
             // unwraps it: YNAB's 209 has none. Its class (`2XX`) keeps its body.
@@ -116,10 +124,15 @@ pub fn route_errors_to_runtime(doc: &mut Value) {
                     continue;
                 };
                 let class = format!("{}XX", &code[..1]);
+                lowered.push((
+                    format!("{at}/{code}"),
+                    format!("status {code} has no reason phrase, which the mock generator needs: it is read as its class, {class}"),
+                ));
                 responses.entry(class).or_insert(response);
             }
         }
     }
+    lowered
 }
 
 /// Removes the `x-dropshot-pagination` extension of every operation (in this

@@ -162,7 +162,9 @@ fn render_loaded(
     if let Some(message) = no_server {
         notes.push(note("base-url-missing".into(), "/servers", &message));
     }
-    generate::route_errors_to_runtime(&mut doc);
+    for (pointer, message) in generate::route_errors_to_runtime(&mut doc) {
+        notes.push(note("responses-lowered".into(), &pointer, &message));
+    }
     type_names::distinct(&mut doc);
     generate::without_dropshot_streams(&mut doc);
 

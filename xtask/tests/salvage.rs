@@ -205,6 +205,14 @@ fn a_success_status_without_a_standard_reason_keeps_its_operation() {
     let out = render("ynab-209.json");
     assert_eq!(methods(&out), ["update_transactions"], "{:#?}", out.notes);
     assert!(file(&out, "src/mock.rs").contains("update_transactions"));
+    // The lowering is a note at the status it read as its class.
+    assert!(
+        out.notes.iter().any(|n| n.kind == "responses-lowered"
+            && n.text.contains("/responses/209")
+            && n.text.contains("read as its class, 2XX")),
+        "{:#?}",
+        out.notes
+    );
 }
 
 #[test]
@@ -213,6 +221,13 @@ fn a_switching_protocols_response_beside_a_success_keeps_its_operation() {
     // kind of success response.
     let out = render("docker-attach.json");
     assert_eq!(methods(&out), ["container_attach"], "{:#?}", out.notes);
+    assert!(
+        out.notes
+            .iter()
+            .any(|n| n.kind == "responses-lowered" && n.text.contains("/responses/101")),
+        "{:#?}",
+        out.notes
+    );
 }
 
 /// Fields of each struct of the `types` module defined more than once
