@@ -202,6 +202,20 @@ fn render_loaded(
         if !aside.is_empty() {
             (client, mock) = render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
         }
+        // A default typify checks through a reference fails every operation,
+        // and no schema alone: its own search, before the operations'.
+        let refuses_a_default = [client.as_ref().err(), mock.as_ref().err()]
+            .into_iter()
+            .flatten()
+            .any(|e| salvage::refuses_a_default(&format!("{e:#}")));
+        if refuses_a_default {
+            let dropped = salvage::drop_defaults(&mut doc);
+            if !dropped.is_empty() {
+                (client, mock) =
+                    render_both(&doc, &shown, provider, &base_url, &lowered, &from_spec);
+            }
+            aside.extend(dropped);
+        }
         if client.is_err() || mock.is_err() {
             // progenitor's own refusal saves the search a run over the whole
             // document; a failure of a later step gives the search nothing.

@@ -22,7 +22,8 @@ use crate::generate::{self, METHODS, escape_pointer};
 /// One piece set aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetAside {
-    /// `schema-untyped` or `operation-skipped`.
+    /// `schema-untyped`, `schema-keywords-dropped`, `default-dropped` or
+    /// `operation-skipped`.
     pub kind: &'static str,
     /// JSON pointer of the piece.
     pub pointer: String,
@@ -42,10 +43,147 @@ const MAX_CULPRITS: usize = 64;
 /// (or something no piece explains, which [`generate::generate`] then reports).
 pub fn salvage(doc: &mut Value) -> Vec<SetAside> {
     let mut out = untype(doc);
-    if let Some(reason) = generate::refusal(doc) {
+    let mut failing = generate::refusal(doc);
+    if failing.as_deref().is_some_and(refuses_a_default) {
+        out.extend(drop_defaults(doc));
+        failing = generate::refusal(doc);
+    }
+    if let Some(reason) = failing {
         out.extend(skip_operations(doc, Some(reason)));
     }
     out
+}
+
+/// Whether progenitor's refusal is typify's check of a `default` against
+/// its schema.
+pub fn refuses_a_default(reason: &str) -> bool {
+    reason.contains("does not conform to the given schema")
+}
+
+/// Drops the schema `default`s typify refuses, found by bisection over every
+/// default in the document: typify checks a default against the type it
+/// makes, and some checks fail only in the whole document, which the
+/// schema-by-schema search never builds (it stands `{}` in for what a schema
+/// refers to). shipengine.com's `insured_value` has an array default for an
+/// object it refers to through `allOf`; linqr.app's `VCardData.encoding`, a
+/// one-value enum, fails beside the document's other `Encoding` types. Every
+/// operation of both failed. A default costs nothing but itself: the field
+/// stays optional either way.
+pub fn drop_defaults(doc: &mut Value) -> Vec<SetAside> {
+    drop_defaults_refused_by(doc, |trial| {
+        generate::refusal(trial).is_some_and(|r| refuses_a_default(&r))
+    })
+}
+
+/// [`drop_defaults`], with `refused` telling whether a trial document still
+/// fails over a default.
+fn drop_defaults_refused_by(doc: &mut Value, refused: impl Fn(&Value) -> bool) -> Vec<SetAside> {
+    let mut candidates = Vec::new();
+    for key in ["components", "paths"] {
+        if let Some(part) = doc.get(key) {
+            defaults(part, &format!("/{key}"), 0, &mut candidates);
+        }
+    }
+    let passes = |aside: &[String]| {
+        let mut trial = doc.clone();
+        for pointer in aside {
+            remove_default(&mut trial, pointer);
+        }
+        !refused(&trial)
+    };
+    if candidates.is_empty() || !passes(&candidates) {
+        return Vec::new();
+    }
+    let mut aside: Vec<String> = Vec::new();
+    while aside.len() < MAX_CULPRITS && !passes(&aside) {
+        let rest: Vec<String> = candidates
+            .iter()
+            .filter(|c| !aside.contains(c))
+            .cloned()
+            .collect();
+        let Some(culprit) = bisect(&rest, |prefix| {
+            let mut trial = aside.clone();
+            trial.extend_from_slice(prefix);
+            passes(&trial)
+        }) else {
+            break;
+        };
+        aside.push(culprit);
+    }
+    if !passes(&aside) {
+        // More culprits than the search looks for: all of them go.
+        aside = candidates;
+    }
+    let mut out = Vec::new();
+    for pointer in aside {
+        remove_default(doc, &pointer);
+        out.push(SetAside {
+            kind: "default-dropped",
+            message: "the `default` is dropped: the generator checks it against the type it makes of the schema, through its references, and refuses it".to_string(),
+            reason: "value does not conform to the given schema".to_string(),
+            pointer,
+            operation: None,
+        });
+    }
+    out
+}
+
+/// Deepest nesting searched for defaults; deeper ones stay.
+const MAX_DEPTH: usize = 64;
+
+/// The pointers of the `default`s of the schemas under `value`: a map with a
+/// `default` and a keyword only a schema has. Examples are data, not schemas.
+fn defaults(value: &Value, pointer: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let schema = [
+                "type",
+                "$ref",
+                "allOf",
+                "anyOf",
+                "oneOf",
+                "enum",
+                "properties",
+                "items",
+            ]
+            .iter()
+            .any(|k| map.contains_key(*k));
+            if schema && map.contains_key("default") {
+                out.push(format!("{pointer}/default"));
+            }
+            for (key, child) in map {
+                if matches!(key.as_str(), "example" | "examples" | "default") {
+                    continue;
+                }
+                defaults(
+                    child,
+                    &format!("{pointer}/{}", escape_pointer(key)),
+                    depth + 1,
+                    out,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                defaults(child, &format!("{pointer}/{i}"), depth + 1, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Removes the `default` a pointer from [`defaults`] names.
+fn remove_default(doc: &mut Value, pointer: &str) {
+    if let Some(map) = pointer
+        .strip_suffix("/default")
+        .and_then(|parent| doc.pointer_mut(parent))
+        .and_then(Value::as_object_mut)
+    {
+        map.remove("default");
+    }
 }
 
 /// The schemas typify refuses, each now any JSON value (see
@@ -174,6 +312,50 @@ fn remove_operations(doc: &mut Value, operations: &[(String, String)]) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_the_defaults_that_fail_are_dropped() {
+        let mut doc = json!({
+            "components": {"schemas": {
+                "A": {"type": "object", "properties": {
+                    "x": {"type": "string", "default": "a"},
+                    "y": {"allOf": [{"$ref": "#/components/schemas/B"}], "default": [1]},
+                    "z": {"type": "integer", "default": 3, "example": {"type": "string", "default": "data"}}
+                }},
+                "B": {"type": "object", "properties": {"n": {"type": "number", "default": 1}}}
+            }},
+            "paths": {"/p": {"get": {"parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string", "enum": ["v"], "default": "v"}}
+            ]}}}
+        });
+        let y = "/components/schemas/A/properties/y/default";
+        let q = "/paths/~1p/get/parameters/0/schema/default";
+        // The document fails while either of two defaults is there.
+        let dropped = drop_defaults_refused_by(&mut doc, |d| {
+            d.pointer(y).is_some() || d.pointer(q).is_some()
+        });
+        let mut pointers: Vec<&str> = dropped.iter().map(|d| d.pointer.as_str()).collect();
+        pointers.sort_unstable();
+        assert_eq!(pointers, [y, q]);
+        assert!(dropped.iter().all(|d| d.kind == "default-dropped"));
+        assert!(doc.pointer(y).is_none() && doc.pointer(q).is_none());
+        // The others stay, and an example's data is not a schema.
+        for kept in [
+            "/components/schemas/A/properties/x/default",
+            "/components/schemas/A/properties/z/default",
+            "/components/schemas/A/properties/z/example/default",
+            "/components/schemas/B/properties/n/default",
+        ] {
+            assert!(doc.pointer(kept).is_some(), "{kept}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_left_alone_when_dropping_them_all_does_not_help() {
+        let mut doc = json!({"components": {"schemas": {"A": {"type": "string", "default": "a"}}}});
+        assert!(drop_defaults_refused_by(&mut doc, |_| true).is_empty());
+        assert!(doc.pointer("/components/schemas/A/default").is_some());
+    }
 
     #[test]
     fn bisect_finds_the_first_item_that_makes_it_pass() {
