@@ -43,13 +43,14 @@ fn any_json() -> impl Strategy<Value = Value> {
 }
 
 /// Whether any mapping in `v` has a `type` that is neither a string nor a
-/// list of strings.
+/// list of strings, or a `nullable` that is not a boolean (the vocabulary's
+/// keywords whose values have a shape the normalizer checks).
 fn names_no_type(v: &Value) -> bool {
     match v {
         Value::Object(map) => {
             let bad = map.get("type").is_some_and(|t| {
                 !(t.is_string() || t.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
-            });
+            }) || map.get("nullable").is_some_and(|n| !n.is_boolean());
             bad || map.values().any(names_no_type)
         }
         Value::Array(items) => items.iter().any(names_no_type),
@@ -74,8 +75,8 @@ proptest! {
             "components": {"schemas": schemas},
             "x-extra": extra,
         });
-        // A `type` that names no type is a defect, repaired with a note
-        // (the next property).
+        // A `type` that names no type, or a `nullable` that is not a
+        // boolean, is a defect, repaired with a note (the next property).
         prop_assume!(!names_no_type(&doc));
         let out = normalize(doc.clone()).unwrap();
         prop_assert_eq!(out.document, doc);
