@@ -250,8 +250,15 @@ impl Queries<'_> {
     /// into `params` outermost first, and the URL of the
     /// `self.client.get(url)` they follow built with all of them.
     fn strip(&self, expr: Expr, params: &mut Vec<(String, Expr)>) -> Expr {
-        let Expr::MethodCall(mut call) = expr else {
-            return expr;
+        let mut call = match expr {
+            Expr::MethodCall(call) => call,
+            // `.form_urlencoded(&body)?` sits in the chain of a form body.
+            Expr::Try(mut attempt) => {
+                let inner = std::mem::replace(attempt.expr.as_mut(), Expr::PLACEHOLDER);
+                *attempt.expr = self.strip(inner, params);
+                return Expr::Try(attempt);
+            }
+            other => return other,
         };
         if let Some(param) = query_call(&call) {
             params.push(param);
@@ -282,8 +289,21 @@ impl VisitMut for Queries<'_> {
             return syn::visit_mut::visit_expr_mut(self, expr);
         }
         let chain = std::mem::replace(expr, Expr::PLACEHOLDER);
-        *expr = self.strip(chain, &mut Vec::new());
+        let mut params = Vec::new();
+        let stripped = self.strip(chain.clone(), &mut params);
+        // A chain whose request line the walk did not reach keeps its
+        // `.query(..)` calls: dropping them would leave parameters unsent.
+        *expr = if params.is_empty() || placed_in(&stripped) {
+            stripped
+        } else {
+            chain
+        };
     }
+}
+
+/// Whether `expr` builds its URL with the runtime's `style::Query`.
+fn placed_in(expr: &Expr) -> bool {
+    quote!(#expr).to_string().contains("style :: Query :: new")
 }
 
 /// The styled parameters of each operation, by the name of its mock's
@@ -461,6 +481,35 @@ mod tests {
             assert!(text.contains(&expected), "{expected}\nnot in\n{text}");
         }
         assert!(!text.contains("QueryParam"), "{text}");
+    }
+
+    #[test]
+    fn queries_after_a_form_body_are_sent() {
+        // ReadMe's Star Trek document: a POST with a form body, whose chain
+        // has `.form_urlencoded(&body)?` between the request line and the
+        // queries. They were taken out and never put back: not sent.
+        let mut file: syn::File = syn::parse_quote! {
+            impl Client {
+                #[doc = "Sends a `POST` request to `/animal/search`"]
+                pub async fn post_animal_search<'a>(&'a self, api_key: Option<&'a str>, body: &'a types::Body) -> Result<(), Error<()>> {
+                    let url = format!("{}/animal/search", self.baseurl,);
+                    #[allow(unused_mut)]
+                    let mut request = self.client.post(url)
+                        .form_urlencoded(&body)?
+                        .query(&progenitor_client::QueryParam::new("apiKey", &api_key))
+                        .headers(header_map)
+                        .build()?;
+                    Ok(())
+                }
+            }
+        };
+        queries(&mut file, &BTreeMap::new(), &BTreeMap::new());
+        let text = squeezed(&file);
+        let style = "::openapi_client_runtime::style";
+        let expected = format!(
+            "self.client.post({style}::Query::new(url).param(\"apiKey\",&api_key,{style}::Style::Form,true).finish()?).form_urlencoded(&body)?.headers(header_map).build()?"
+        );
+        assert!(text.contains(&expected), "{expected}\nnot in\n{text}");
     }
 
     #[test]
