@@ -197,13 +197,7 @@ pub fn run(root: &Path) -> Result<String> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let date = Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let date = utc_now();
     let doc = format!(
         "# Benchmarks\n\nProduced by `cargo xtask bench` on {date}, {cores} cores. Each figure is measured side by side \
          with its baseline in the same run; ratios are ours / baseline (for throughput, baseline / ours is not used: \
@@ -814,4 +808,16 @@ fn plot(points: &[(usize, f64, f64)]) -> String {
     );
     svg.push_str("</svg>\n");
     svg
+}
+
+/// The date and time for a BENCHMARKS.md heading (`date -u`; empty where
+/// there is no `date`).
+fn utc_now() -> String {
+    Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }

@@ -337,12 +337,7 @@ fn peer_check(work: &Path, target: &Path, rows: &[&PeerRow]) -> Result<PeerCheck
         if message["reason"] != "compiler-message" {
             continue;
         }
-        let krate = message["manifest_path"]
-            .as_str()
-            .map(Path::new)
-            .and_then(Path::parent)
-            .and_then(Path::file_name)
-            .and_then(|n| n.to_str())
+        let krate = corpus::message_crate(&message)
             .unwrap_or_default()
             .to_string();
         if !members.contains(&krate) {
@@ -441,13 +436,7 @@ fn render(
         .count();
     let mut times: Vec<f64> = ours.iter().filter_map(|r| r.generation).collect();
     times.sort_by(f64::total_cmp);
-    let date = Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let date = super::utc_now();
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -83,14 +83,7 @@ pub(super) fn cargo_check(exe: &Path, scratch: &Path, target: &Path) -> Result<C
         let Ok(message) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        let krate = message["manifest_path"]
-            .as_str()
-            .map(Path::new)
-            .and_then(Path::parent)
-            .and_then(Path::file_name)
-            .and_then(|n| n.to_str())
-            .unwrap_or("?")
-            .to_string();
+        let krate = message_crate(&message).unwrap_or("?").to_string();
         match message["reason"].as_str() {
             Some("compiler-artifact") => {
                 compiled.insert(krate);
@@ -207,4 +200,16 @@ pub fn rustc_wrapper(log: &Path) -> ExitCode {
         Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(101)),
         None => ExitCode::from(101),
     }
+}
+
+/// The folder name of the crate a `cargo --message-format json` message is
+/// about (its `manifest_path`'s directory): the crate's name in a corpus
+/// workspace.
+pub fn message_crate(message: &Value) -> Option<&str> {
+    message["manifest_path"]
+        .as_str()
+        .map(Path::new)
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
 }

@@ -50,8 +50,8 @@ mod scratch;
 mod summary;
 mod table;
 
-pub use check::rustc_wrapper;
 use check::*;
+pub use check::{message_crate, rustc_wrapper};
 pub use child::{
     CRASHED, GENERATION_MEMORY_KIB, GENERATION_TIMEOUT, Generated, Generation, STOPPED_MEMORY,
     STOPPED_TIME, copy_of_self, generate_in_child, generate_in_child_with, generate_one,
