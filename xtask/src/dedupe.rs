@@ -279,9 +279,15 @@ const LOCAL: u32 = 1 << 31;
 const OWN: u32 = u32::MAX;
 
 impl Words {
-    fn word(&mut self, text: String) -> u32 {
+    /// The word's number; a word already seen (most are: `pub`, `:`,
+    /// `String`) costs a lookup, not an allocation.
+    fn word(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
         let next = self.ids.len() as u32;
-        *self.ids.entry(text).or_insert(next)
+        self.ids.insert(text.to_owned(), next);
+        next
     }
 
     /// An item's shape. Variant names are words, not types, even when typify
@@ -293,18 +299,18 @@ impl Words {
         };
         let (attrs, vis, ident, generics) = (&e.attrs, &e.vis, &e.ident, &e.generics);
         self.encode(quote!(#(#attrs)* #vis enum #ident #generics), index, out);
-        out.push(self.word("{".into()));
+        out.push(self.word("{"));
         for variant in &e.variants {
             let (attrs, fields) = (&variant.attrs, &variant.fields);
             self.encode(quote!(#(#attrs)*), index, out);
-            out.push(self.word(format!("variant {}", variant.ident)));
+            out.push(self.word(&format!("variant {}", variant.ident)));
             self.encode(fields.to_token_stream(), index, out);
             if let Some((_, discriminant)) = &variant.discriminant {
                 self.encode(quote!(= #discriminant), index, out);
             }
-            out.push(self.word(",".into()));
+            out.push(self.word(","));
         }
-        out.push(self.word("}".into()));
+        out.push(self.word("}"));
     }
 
     fn encode(&mut self, tokens: TokenStream, index: &HashMap<&str, usize>, out: &mut Vec<u32>) {
@@ -315,9 +321,9 @@ impl Words {
                     let text = ident.to_string();
                     match index.get(text.as_str()) {
                         // `Self::X`, `Enum::X`: a variant or associated item.
-                        Some(_) if self.after_type_path(out) => out.push(self.word(text)),
+                        Some(_) if self.after_type_path(out) => out.push(self.word(&text)),
                         Some(&i) => out.push(LOCAL | i as u32),
-                        None => out.push(self.word(text)),
+                        None => out.push(self.word(&text)),
                     }
                 }
                 TokenTree::Punct(p) => {
@@ -330,14 +336,17 @@ impl Words {
                         tokens.next();
                         continue;
                     }
-                    let spacing = matches!(p.spacing(), proc_macro2::Spacing::Joint);
-                    out.push(self.word(format!(
-                        "{}{}",
-                        p.as_char(),
-                        if spacing { "j" } else { "" }
-                    )));
+                    let mut key = [0u8; 5];
+                    let len = p.as_char().encode_utf8(&mut key).len();
+                    let joint = matches!(p.spacing(), proc_macro2::Spacing::Joint);
+                    if joint {
+                        key[len] = b'j';
+                    }
+                    let key = std::str::from_utf8(&key[..len + usize::from(joint)])
+                        .expect("a char and an ASCII letter");
+                    out.push(self.word(key));
                 }
-                TokenTree::Literal(lit) => out.push(self.word(lit.to_string())),
+                TokenTree::Literal(lit) => out.push(self.word(&lit.to_string())),
                 TokenTree::Group(g) => {
                     let (open, close) = match g.delimiter() {
                         Delimiter::Parenthesis => ("(", ")"),
@@ -345,9 +354,9 @@ impl Words {
                         Delimiter::Bracket => ("[", "]"),
                         Delimiter::None => ("«", "»"),
                     };
-                    out.push(self.word(open.into()));
+                    out.push(self.word(open));
                     self.encode(g.stream(), index, out);
-                    out.push(self.word(close.into()));
+                    out.push(self.word(close));
                 }
             }
         }
