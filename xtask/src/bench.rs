@@ -237,9 +237,12 @@ pub fn vendor(root: &Path) -> Result<String> {
 /// Generating [`VENDOR_SPEC`] (best of 3, each in a child process, as
 /// `cargo xtask corpus` does: its peak memory is measured and a runaway run is
 /// stopped) and `cargo check` of its crate with the features and target
-/// directory of `cargo xtask corpus`, the dependencies built first (by
-/// checking a small crate with the same ones). A document that does not
-/// generate yet is reported as failing, not as an error.
+/// directory of `cargo xtask corpus`, then with one tag alone
+/// ([`ONE_TAG`]), the dependencies built first (by checking a small crate
+/// with the same ones). The peer, openapi-to-rust, generates and checks the
+/// same document in the same run when it is installed ([`sweep::PEER`]): its
+/// figures are the baseline. A document that does not generate yet is
+/// reported as failing, not as an error.
 fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
     eprintln!("bench: the Cloudflare document ({VENDOR_SPEC})…");
     let document = |path: PathBuf| -> Result<corpus::Document> {
@@ -258,6 +261,7 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
     let warm = document(root.join("specs/gcore-iam.yaml"))?;
     let big = document(root.join(VENDOR_SPEC))?;
     let target = corpus::target_dir(root)?;
+    let [peer_generation, peer_check] = peer_vendor(root, &target, &big)?;
     let scratch = target.join("xtask-bench/vendor");
     corpus::create_scratch(root, &scratch, &[warm.clone(), big.clone()])?;
     let exe = corpus::copy_of_self(&scratch)?;
@@ -269,7 +273,12 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
     {
         bail!("{} does not generate: {e}", warm.file);
     }
-    check_crate(&scratch, &target, &warm.name)?;
+    check_crate(
+        &scratch,
+        &target,
+        &warm.name,
+        &["--features", corpus::FEATURES],
+    )?;
 
     let mut rows = Vec::new();
     let figure =
@@ -286,7 +295,7 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
                     secs(run.seconds),
                     run.peak_kib / 1024
                 ),
-                "—".into(),
+                peer_generation.text.clone(),
                 None,
                 "< 3.5 s",
                 Some(false),
@@ -298,13 +307,15 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
             best = Some(run);
         }
     }
-    let check_figure =
-        "cargo check of the Cloudflare crate (features mock,tracing; dependencies built; 2 cores)";
+    let check_figure = "cargo check of the Cloudflare crate (ours: features mock,tracing; dependencies built; 2 cores)";
+    let tag_figure = format!(
+        "cargo check of the Cloudflare crate with one tag (`--no-default-features --features {ONE_TAG},rustls`; dependencies built)"
+    );
     let Some(best) = best else {
         rows.push(row(
             check_figure,
             "not measured: the document does not generate".into(),
-            "—".into(),
+            peer_check.text.clone(),
             None,
             "< 60 s",
             Some(false),
@@ -314,13 +325,18 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
     rows.push(row(
         format!("{figure}; peak memory {} MiB", best.peak_kib / 1024),
         secs(best.seconds),
-        "—".into(),
-        None,
+        peer_generation.text.clone(),
+        peer_generation.seconds.map(|peer| best.seconds / peer),
         "< 3.5 s",
         Some(best.seconds < 3.5),
     ));
     let t = Instant::now();
-    let ok = check_crate(&scratch, &target, &big.name)?;
+    let ok = check_crate(
+        &scratch,
+        &target,
+        &big.name,
+        &["--features", corpus::FEATURES],
+    )?;
     let took = t.elapsed().as_secs_f64();
     rows.push(row(
         check_figure,
@@ -329,26 +345,132 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
         } else {
             format!("does not compile (after {})", secs(took))
         },
-        "—".into(),
-        None,
+        peer_check.text.clone(),
+        peer_check.seconds.filter(|_| ok).map(|peer| took / peer),
         "< 60 s",
         Some(ok && took < 60.0),
+    ));
+    let manifest =
+        std::fs::read_to_string(scratch.join(&big.name).join("Cargo.toml")).unwrap_or_default();
+    if !has_feature(&manifest, ONE_TAG) {
+        rows.push(row(
+            tag_figure,
+            format!("not measured: the crate has no feature {ONE_TAG}"),
+            "—".into(),
+            None,
+            "< 10 s",
+            Some(false),
+        ));
+        return Ok(rows);
+    }
+    // The dependencies with these features (no `tracing`, no `mock`).
+    let tag_features = ["--no-default-features", "--features", "rustls"];
+    check_crate(&scratch, &target, &warm.name, &tag_features)?;
+    let features = format!("{ONE_TAG},rustls");
+    let t = Instant::now();
+    let ok = check_crate(
+        &scratch,
+        &target,
+        &big.name,
+        &["--no-default-features", "--features", &features],
+    )?;
+    let took = t.elapsed().as_secs_f64();
+    rows.push(row(
+        tag_figure,
+        if ok {
+            secs(took)
+        } else {
+            format!("does not compile (after {})", secs(took))
+        },
+        "—".into(),
+        None,
+        "< 10 s",
+        Some(ok && took < 10.0),
     ));
     Ok(rows)
 }
 
-/// `cargo check -p NAME --features mock,tracing` in a corpus scratch
-/// workspace; whether it passed.
-fn check_crate(scratch: &Path, target: &Path, name: &str) -> Result<bool> {
+/// The tag whose feature alone the one-tag check enables: Cloudflare's
+/// `Accounts`, as a feature name (the tag in kebab-case).
+pub const ONE_TAG: &str = "accounts";
+
+/// Whether a crate manifest declares `feature` in its `[features]`.
+fn has_feature(manifest: &str, feature: &str) -> bool {
+    manifest
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|m| m.get("features")?.as_table()?.get(feature).cloned())
+        .is_some()
+}
+
+/// A baseline cell: its text, and its seconds when it was measured.
+struct Baseline {
+    text: String,
+    seconds: Option<f64>,
+}
+
+impl Baseline {
+    fn unmeasured(text: &str) -> Baseline {
+        Baseline {
+            text: text.to_string(),
+            seconds: None,
+        }
+    }
+}
+
+/// The peer's generation of `doc` (its process's wall time) and `cargo
+/// check` of its output as a crate (not incremental, its dependencies built
+/// first by a check of the same crate, as ours are), as baseline cells.
+fn peer_vendor(root: &Path, target: &Path, doc: &corpus::Document) -> Result<[Baseline; 2]> {
+    let peer = root.join(sweep::PEER);
+    if !peer.is_file() {
+        let text = format!(
+            "peer not installed (`cargo install openapi-to-rust --version '^0.23' --locked --root {}`)",
+            sweep::PEER.trim_end_matches("/bin/openapi-to-rust")
+        );
+        return Ok([Baseline::unmeasured(&text), Baseline::unmeasured(&text)]);
+    }
+    eprintln!("bench: the Cloudflare document through the peer (openapi-to-rust 0.23)…");
+    let work = target.join("xtask-bench/vendor-peer");
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot wipe {}", work.display()))?;
+    }
+    let generated = sweep::peer_one(&peer, doc, &work.join(&doc.name));
+    if let Some(e) = &generated.error {
+        let text = format!("the peer fails: {}", e.replace('|', "\\|"));
+        return Ok([Baseline::unmeasured(&text), Baseline::unmeasured(&text)]);
+    }
+    let generation = Baseline {
+        text: format!("{} (openapi-to-rust 0.23)", secs(generated.seconds)),
+        seconds: Some(generated.seconds),
+    };
+    // The first check builds the peer's dependencies and its crate; the
+    // second (its files written again, so cargo checks the crate anew) is
+    // the crate's own.
+    let peer_target = target.join("xtask-bench/vendor-peer-target");
+    sweep::peer_check(&work, &peer_target, &[&generated])?;
+    let checked = sweep::peer_check(&work, &peer_target, &[&generated])?;
+    let check = if checked.crates == 1 && checked.compiled == 1 {
+        Baseline {
+            text: format!("{} (openapi-to-rust 0.23)", secs(checked.seconds)),
+            seconds: Some(checked.seconds),
+        }
+    } else {
+        Baseline::unmeasured(&format!(
+            "the peer's crate does not compile (after {})",
+            secs(checked.seconds)
+        ))
+    };
+    Ok([generation, check])
+}
+
+/// `cargo check -p NAME` with `features` (cargo's feature arguments) in a
+/// corpus scratch workspace; whether it passed.
+fn check_crate(scratch: &Path, target: &Path, name: &str, features: &[&str]) -> Result<bool> {
     let status = Command::new(cargo())
-        .args([
-            "check",
-            "--quiet",
-            "-p",
-            name,
-            "--features",
-            corpus::FEATURES,
-        ])
+        .args(["check", "--quiet", "-p", name])
+        .args(features)
         .current_dir(scratch)
         .env("CARGO_TARGET_DIR", target)
         .env("CARGO_INCREMENTAL", "0")
@@ -639,7 +761,36 @@ pub fn client(root: &Path) -> Result<String> {
 }
 
 /// Runs the criterion-free client benchmark and tabulates its `BENCH` lines.
+/// The client is measured as users build it, without `tracing`: a build of
+/// the bench that enables it (a feature unified in from elsewhere) is
+/// refused rather than reported.
 fn client_overhead(repo: &Path) -> Result<Vec<Row>> {
+    let tree = Command::new(cargo())
+        .args([
+            "tree",
+            "--quiet",
+            "-p",
+            "client-bench",
+            "-e",
+            "features",
+            "-i",
+            "openapi-client-runtime",
+        ])
+        .current_dir(repo)
+        .output()
+        .context("cannot run cargo tree")?;
+    if !tree.status.success() {
+        bail!(
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&tree.stderr)
+        );
+    }
+    if enables_tracing(&String::from_utf8_lossy(&tree.stdout)) {
+        bail!(
+            "the client bench would build the runtime with `tracing`, which users do not: \
+             check the features of tests/client-bench and of what it depends on"
+        );
+    }
     let out = Command::new(cargo())
         .args([
             "bench",
@@ -686,6 +837,12 @@ fn client_overhead(repo: &Path) -> Result<Vec<Row>> {
         bail!("the client benchmark printed no BENCH lines");
     }
     Ok(rows)
+}
+
+/// Whether `cargo tree -e features -i openapi-client-runtime` shows the
+/// runtime's `tracing` feature enabled.
+fn enables_tracing(tree: &str) -> bool {
+    tree.contains("openapi-client-runtime feature \"tracing\"")
 }
 
 /// The markdown table.
@@ -820,4 +977,29 @@ fn utc_now() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_feature_is_read_from_the_manifest() {
+        let manifest =
+            "[package]\nname = \"a\"\n\n[features]\ndefault = [\"rustls\"]\naccounts = []\n";
+        assert!(has_feature(manifest, "accounts"));
+        assert!(!has_feature(manifest, "zones"));
+        assert!(!has_feature("[package]\nname = \"a\"\n", "accounts"));
+    }
+
+    #[test]
+    fn tracing_in_the_feature_tree_is_seen() {
+        let without =
+            "openapi-client-runtime v0.2.0\n└── openapi-client-runtime feature \"default\"\n";
+        assert!(!enables_tracing(without));
+        let with = format!(
+            "{without}└── openapi-client-runtime feature \"tracing\"\n    └── gcore-iam feature \"tracing\"\n"
+        );
+        assert!(enables_tracing(&with));
+    }
 }

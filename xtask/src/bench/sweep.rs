@@ -192,7 +192,7 @@ fn peer_sweep(
 }
 
 /// One document through the peer, into `out/src/generated`.
-fn peer_one(peer: &Path, doc: &corpus::Document, out: &Path) -> PeerRow {
+pub fn peer_one(peer: &Path, doc: &corpus::Document, out: &Path) -> PeerRow {
     let generated = out.join("src/generated");
     let started = Instant::now();
     let child = Command::new(peer)
@@ -281,8 +281,10 @@ pub struct PeerCheck {
 
 /// `cargo check` of the peer's output for `rows`, each a crate depending
 /// on what its `REQUIRED_DEPS.toml` names, in one workspace with a target
-/// directory of its own (its dependency versions are not ours).
-fn peer_check(work: &Path, target: &Path, rows: &[&PeerRow]) -> Result<PeerCheck> {
+/// directory of its own (its dependency versions are not ours). Not
+/// incremental, as ours is checked: an incremental re-check of an unchanged
+/// crate would reuse the previous check's work.
+pub fn peer_check(work: &Path, target: &Path, rows: &[&PeerRow]) -> Result<PeerCheck> {
     let mut members = Vec::new();
     for row in rows.iter().filter(|r| r.methods.is_some()) {
         let name = row.name.clone();
@@ -324,6 +326,7 @@ fn peer_check(work: &Path, target: &Path, rows: &[&PeerRow]) -> Result<PeerCheck
         ])
         .current_dir(work)
         .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
         .stderr(Stdio::inherit())
         .output()
         .context("cannot run cargo check over the peer's crates")?;
