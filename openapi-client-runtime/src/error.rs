@@ -205,39 +205,70 @@ impl std::error::Error for Error {
 pub async fn finish<T, E>(
     result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
 ) -> Result<T, Error> {
-    use progenitor_client::Error as Raw;
     match result {
         Ok(value) => Ok(value.into_inner()),
-        Err(Raw::UnexpectedResponse(response)) => Err(from_response(response).await),
-        Err(Raw::CommunicationError(e)) => Err(transport(e)),
-        Err(Raw::ResponseBodyError(e)) if e.is_timeout() => Err(Error::Timeout(redact(e))),
-        Err(Raw::ResponseBodyError(e)) => Err(invalid(
-            None,
-            "",
-            format!("the body could not be read: {}", redact(e)),
-        )),
-        Err(Raw::InvalidResponsePayload(body, e)) => Err(invalid(
+        Err(progenitor_client::Error::UnexpectedResponse(response)) => {
+            Err(from_response(response).await)
+        }
+        Err(other) => Err(classify(other)),
+    }
+}
+
+/// A request that could not be built (a header value that is no header
+/// value, a form body that does not serialize): what the `?` of generated
+/// request-building code turns progenitor's error into.
+impl<E> From<progenitor_client::Error<E>> for Error {
+    fn from(e: progenitor_client::Error<E>) -> Self {
+        classify(e)
+    }
+}
+
+/// Every failure of progenitor's `Error` but an unexpected response, whose
+/// body has yet to be read ([`from_response`]).
+fn classify<E>(e: progenitor_client::Error<E>) -> Error {
+    use progenitor_client::Error as Raw;
+    match e {
+        Raw::UnexpectedResponse(response) => {
+            let status = response.status();
+            invalid(Some(status), "", format!("unexpected status {status}"))
+        }
+        Raw::CommunicationError(e) => transport(e),
+        Raw::ResponseBodyError(e) => body_error(e),
+        Raw::InvalidResponsePayload(body, e) => invalid(
             None,
             &String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]),
             format!("the body does not match the API description: {e}"),
-        )),
-        Err(Raw::ErrorResponse(value)) => Err(Error::from_status(ApiError {
+        ),
+        Raw::ErrorResponse(value) => Error::from_status(ApiError {
             status: value.status(),
             headers: value.headers().clone(),
             body: String::new(),
             body_truncated: false,
             errors: Vec::new(),
-        })),
-        Err(Raw::InvalidRequest(reason)) => Err(Error::InvalidArgument {
+        }),
+        Raw::InvalidRequest(reason) => Error::InvalidArgument {
             name: "request",
             reason,
-        }),
-        Err(Raw::InvalidUpgrade(e)) => Err(invalid(e.status(), "", redact(e).to_string())),
-        Err(Raw::Custom(reason)) => Err(invalid(None, "", reason)),
+        },
+        Raw::InvalidUpgrade(e) => invalid(e.status(), "", redact(e).to_string()),
+        Raw::Custom(reason) => invalid(None, "", reason),
     }
 }
 
-fn transport(e: reqwest::Error) -> Error {
+/// A body that could not be read to its end.
+pub(crate) fn body_error(e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(redact(e))
+    } else {
+        invalid(
+            None,
+            "",
+            format!("the body could not be read: {}", redact(e)),
+        )
+    }
+}
+
+pub(crate) fn transport(e: reqwest::Error) -> Error {
     let e = redact(e);
     if e.is_timeout() {
         Error::Timeout(e)
@@ -274,7 +305,7 @@ fn redact(mut e: reqwest::Error) -> reqwest::Error {
     e
 }
 
-fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
+pub(crate) fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
     Error::InvalidResponse(Box::new(InvalidResponse {
         status,
         body: body.to_string(),
@@ -283,7 +314,7 @@ fn invalid(status: Option<StatusCode>, body: &str, reason: String) -> Error {
 }
 
 /// Classifies an error response, whose body the runtime already read (bounded).
-async fn from_response(mut response: reqwest::Response) -> Error {
+pub(crate) async fn from_response(mut response: reqwest::Response) -> Error {
     let failure = response.extensions_mut().remove::<EnvelopeFailure>();
     let note = response.extensions_mut().remove::<ErrorBody>();
     let envelope = response.extensions_mut().remove::<EnvelopeFields>();

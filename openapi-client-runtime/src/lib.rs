@@ -31,6 +31,7 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+mod call;
 mod config;
 mod error;
 pub mod paginate;
@@ -44,6 +45,7 @@ mod unknown;
 
 use std::time::Duration;
 
+pub use call::{Call, Request, Responses};
 pub use config::{ClientBuilder, ConfigError};
 pub use error::{ApiError, ApiMessage, Error, InvalidResponse, finish};
 pub use path::{check_path_segment, encode_path};

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::lower::Wire;
 use crate::progenitor_output::{client_methods, is_number, option_inner, request_line};
 use crate::providers::Provider;
+use crate::thin::{Kind, Thin};
 
 /// The two files of the facade, as tokens.
 pub struct Facade {
@@ -37,6 +38,7 @@ pub fn facade(
     provider: &Provider,
     default_base_url: &str,
     wire: &BTreeMap<String, Vec<Wire>>,
+    thinned: &BTreeMap<String, Thin>,
 ) -> Result<Facade> {
     let mut methods = Vec::new();
     let mut requests = Vec::new();
@@ -57,7 +59,9 @@ pub fn facade(
         let request_name = request_name(&id, &mut request_names);
         let wrapped = wrap(
             f,
+            thinned.get(&id),
             optional_body,
+            changes.is_some(),
             &request_name,
             &types,
             &provider.pagination,
@@ -328,11 +332,13 @@ struct Wrapped {
 }
 
 /// The builder's setter names that would shadow its own methods.
-const RESERVED_SETTERS: &[&str] = &["send", "into_future"];
+const RESERVED_SETTERS: &[&str] = &["send", "into_future", "build_request"];
 
 fn wrap(
     f: &syn::ImplItemFn,
+    thin: Option<&Thin>,
     optional_body: bool,
+    rewired: bool,
     request_name: &syn::Ident,
     types: &crate::paginate::Types,
     pagination: &[crate::providers::Pagination],
@@ -345,8 +351,12 @@ fn wrap(
         .filter(|a| a.path().is_ident("doc"))
         .collect();
     let argument_docs = argument_docs(&docs);
-    let mut success = success_type(&sig.output)
-        .ok_or_else(|| anyhow::anyhow!("unexpected return type of generated method `{name}`"))?;
+    let mut success = match thin {
+        Some(thin) => thin.success.clone(),
+        None => success_type(&sig.output).ok_or_else(|| {
+            anyhow::anyhow!("unexpected return type of generated method `{name}`")
+        })?,
+    };
     // A body that is not JSON comes back as progenitor's stream, which the
     // generated module names through its own import.
     if matches!(&success, Type::Path(p) if p.path.is_ident("ByteStream")) {
@@ -446,6 +456,93 @@ fn wrap(
         "The `{name}` call ([`Client::{name}`](crate::Client::{name})): set its optional \
          parameters, then `.await` it or call [`send`](Self::send)."
     );
+    let (send, into_future) = match thin {
+        Some(thin) => {
+            let operation = name.to_string();
+            let statuses = thin.statuses.iter().map(|(from, to)| quote!((#from, #to)));
+            let start = match thin.kind {
+                Kind::Json => quote!(json),
+                Kind::Empty => quote!(empty),
+                Kind::Stream => quote!(stream),
+            };
+            let build = if rewired {
+                quote! {
+                    let mut request = self.__client.raw().#name(#(#args),*)?;
+                    crate::api::rewire(&mut request, #operation)
+                        .map_err(|reason| Error::InvalidArgument { name: "request", reason })?;
+                    Ok(request)
+                }
+            } else {
+                quote!(Ok(self.__client.raw().#name(#(#args),*)?))
+            };
+            (
+                quote! {
+                    /// Sends the request; `.await` the call for the decoded response.
+                    ///
+                    /// # Errors
+                    ///
+                    /// Any failure, including a non-success status, is returned as [`Error`];
+                    /// transient ones are retried first as the client's retry policy allows.
+                    pub fn send(self) -> runtime::Call<'a, #success> {
+                        let raw = self.__client.raw();
+                        runtime::Call::#start(runtime::Request {
+                            runtime: &raw.inner,
+                            http: &raw.client,
+                            request: self.build_request(),
+                            responses: &runtime::Responses {
+                                operation: #operation,
+                                success: &[#(#statuses),*],
+                            },
+                        })
+                    }
+
+                    /// The request progenitor's code builds, checked.
+                    fn build_request(self) -> Result<reqwest::Request, Error> {
+                        #(#checks)*
+                        #build
+                    }
+                },
+                quote! {
+                    impl #impl_generics ::std::future::IntoFuture for #request_name #type_generics #where_clause {
+                        type Output = Result<#success, Error>;
+                        type IntoFuture = runtime::Call<'a, #success>;
+
+                        fn into_future(self) -> Self::IntoFuture {
+                            self.send()
+                        }
+                    }
+                },
+            )
+        }
+        // progenitor's own method, through its hooks.
+        None => (
+            quote! {
+                /// Sends the request and returns the decoded response.
+                ///
+                /// # Errors
+                ///
+                /// Any failure, including a non-success status, is returned as [`Error`];
+                /// transient ones are retried first as the client's retry policy allows.
+                pub async fn send(self) -> Result<#success, Error> {
+                    #(#checks)*
+                    runtime::finish(self.__client.raw().#name(#(#args),*).await).await
+                }
+            },
+            quote! {
+                impl #impl_generics ::std::future::IntoFuture for #request_name #type_generics
+                where
+                    #(#send_bounds)*
+                {
+                    type Output = Result<#success, Error>;
+                    type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>>;
+
+                    fn into_future(self) -> Self::IntoFuture {
+                        Box::pin(self.send())
+                    }
+                }
+            },
+        ),
+    };
     let method = quote! {
         #(#docs)*
         ///
@@ -473,29 +570,10 @@ fn wrap(
 
             #items
 
-            /// Sends the request and returns the decoded response.
-            ///
-            /// # Errors
-            ///
-            /// Any failure, including a non-success status, is returned as [`Error`];
-            /// transient ones are retried first as the client's retry policy allows.
-            pub async fn send(self) -> Result<#success, Error> {
-                #(#checks)*
-                runtime::finish(self.__client.raw().#name(#(#args),*).await).await
-            }
+            #send
         }
 
-        impl #impl_generics ::std::future::IntoFuture for #request_name #type_generics
-        where
-            #(#send_bounds)*
-        {
-            type Output = Result<#success, Error>;
-            type IntoFuture = ::std::pin::Pin<Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>>;
-
-            fn into_future(self) -> Self::IntoFuture {
-                Box::pin(self.send())
-            }
-        }
+        #into_future
     };
     Ok(Wrapped { method, request })
 }

@@ -56,6 +56,7 @@ pub mod statuses;
 pub mod styles;
 pub mod surface;
 pub mod synthetic;
+pub mod thin;
 pub mod type_names;
 pub mod untypable;
 pub mod validate;

@@ -21,7 +21,7 @@ use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
     customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
-    numbers, paths, readme, salvage, scaffold, slice, statuses, styles, type_names, verbs,
+    numbers, paths, readme, salvage, scaffold, slice, statuses, styles, thin, type_names, verbs,
 };
 
 /// What rendering one provider produced.
@@ -405,8 +405,10 @@ fn render_client(
     timed("client: growable", || growable::growable(&mut generated));
     let no_panic = no_panic::no_panic(&mut generated);
     timed("client: docs", || format::fill_missing_docs(&mut generated));
+    // After every step that reads progenitor's signatures and status matches.
+    let thinned = timed("client: thin", || thin::thin(&mut generated));
     let facade = timed("facade", || {
-        facade::facade(&generated, provider, base_url, wire)
+        facade::facade(&generated, provider, base_url, wire, &thinned)
     })?;
     // After the facade, which reads progenitor's query parameters as written.
     numbers::whole_numbers(&mut generated);

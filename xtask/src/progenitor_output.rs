@@ -5,8 +5,10 @@
 
 use syn::{FnArg, GenericArgument, ImplItem, Item, Pat, PathArguments, Type};
 
-/// The async methods of progenitor's inherent `impl Client` blocks: one per
-/// operation (the trait impls and helpers are not operations).
+/// The methods of progenitor's inherent `impl Client` blocks that take
+/// `self`: one per operation (the constructors take none, and the trait
+/// impls and helpers are not operations). Async as progenitor writes them;
+/// the thin step makes them build the request only.
 pub(crate) fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn::ImplItemFn> {
     generated
         .items
@@ -17,7 +19,7 @@ pub(crate) fn client_methods(generated: &syn::File) -> impl Iterator<Item = &syn
         })
         .flat_map(|imp| &imp.items)
         .filter_map(|item| match item {
-            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
+            ImplItem::Fn(f) if f.sig.receiver().is_some() => Some(f),
             _ => None,
         })
 }
@@ -36,7 +38,7 @@ pub(crate) fn client_methods_mut(
         })
         .flat_map(|imp| &mut imp.items)
         .filter_map(|item| match item {
-            ImplItem::Fn(f) if f.sig.asyncness.is_some() => Some(f),
+            ImplItem::Fn(f) if f.sig.receiver().is_some() => Some(f),
             _ => None,
         })
 }
