@@ -2,10 +2,13 @@
 //! authentication, retries, timeouts, redirects and the typed [`Error`].
 //!
 //! A client crate holds only what is generated from its provider's spec: the
-//! provider's settings (a [`Provider`]), progenitor's code, the facade methods,
-//! and a few lines of glue that the orphan rule keeps in the client crate (its
-//! `Client` type and progenitor's `ClientHooks` for it, which call
-//! [`Runtime::prepare`] and [`Runtime::execute`]). Everything that is the same
+//! provider's settings (a [`Provider`]), progenitor's request-building code,
+//! the facade methods, and a few lines of glue that the orphan rule keeps in
+//! the client crate. Each operation's generated code builds its request and
+//! hands it to a [`Call`], the one execution path of every operation, here;
+//! an operation of a shape the generator leaves to progenitor goes through
+//! progenitor's `ClientHooks`, which call [`Runtime::prepare`] and
+//! [`Runtime::execute`] the same way. Everything that is the same
 //! for every provider is here, once, so that a fix reaches every client and one
 //! `match` on [`Error`] serves them all:
 //!
@@ -21,8 +24,9 @@
 //! The modules follow the life of a call: [`ClientBuilder`] resolves the
 //! settings (`config`), [`Runtime::prepare`] adds the headers, the retry loop
 //! sends (`retry` decides when and how long to wait), the body is read with
-//! bounds (`transport`), and [`finish`] turns progenitor's result into
-//! [`Error`] (`error`). `rewire` holds the request changes that generated code
+//! bounds (`transport`), and the [`Call`] decodes the success or classifies
+//! the failure as [`Error`] (`call`, `error`; [`finish`] for progenitor's
+//! own methods). `rewire` holds the request changes that generated code
 //! asks for where progenitor cannot express the spec, and `style` writes
 //! parameters in the styles the spec declares.
 
