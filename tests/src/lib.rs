@@ -523,7 +523,13 @@ pub fn run_example(
         root,
         &["run", "--offline", "--quiet", "-p", package]
             .into_iter()
-            .chain(["--no-default-features", "--example", "call"])
+            .chain([
+                "--no-default-features",
+                "--features",
+                "full",
+                "--example",
+                "call",
+            ])
             .collect::<Vec<_>>(),
         env,
     );

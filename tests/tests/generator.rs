@@ -92,6 +92,8 @@ fn a_changed_spec_is_detected_and_regenerates_into_a_compiling_crate() {
             "-p",
             "gcore-iam",
             "--no-default-features",
+            "--features",
+            "full",
             "--example",
             "list",
         ],
@@ -165,6 +167,8 @@ fn absorbs_compatibly(
             "-p",
             krate,
             "--no-default-features",
+            "--features",
+            "full",
             "--examples",
         ][..],
         // The crate docs' and README's examples (`no_run`: compiled, not run).
@@ -175,6 +179,8 @@ fn absorbs_compatibly(
             "-p",
             krate,
             "--no-default-features",
+            "--features",
+            "full",
             "--doc",
         ],
     ] {
@@ -275,6 +281,8 @@ fn an_added_response_enum_value_leaves_downstream_code_compiling() {
             "-p",
             "cloudflare-accounts",
             "--no-default-features",
+            "--features",
+            "full",
         ];
         let out = scratch_cargo(
             &repo(),

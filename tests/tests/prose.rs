@@ -176,6 +176,8 @@ fn code_blocks_in_a_spec_do_not_become_doctests() {
             "-p",
             "prose-widgets",
             "--no-default-features",
+            "--features",
+            "full",
         ],
         &[],
     );

@@ -26,6 +26,7 @@ pub mod customize;
 pub mod dedupe;
 pub mod escape;
 pub mod facade;
+pub mod features;
 pub mod flatten;
 pub mod format;
 pub mod formats;

@@ -66,6 +66,89 @@ pub fn with_dependencies(manifest: &str, uses: &Uses, shown: &str) -> Result<Str
     Ok(doc.to_string())
 }
 
+/// `manifest` with a feature per tag of `plan`, `full` enabling them all,
+/// and `default` enabling the provider's choice (`full` when that is every
+/// tag), edited format-preserving. The tag features of an earlier run are
+/// the ones its `full` lists: a tag the spec no longer has loses its
+/// feature, and every other feature and `default` entry stays as written.
+pub fn with_features(manifest: &str, plan: &crate::features::Plan, shown: &str) -> Result<String> {
+    let mut doc: DocumentMut = manifest
+        .parse()
+        .with_context(|| format!("{shown} is not valid TOML; fix it and generate again"))?;
+    let features = doc
+        .entry("features")
+        .or_insert_with(toml_edit::table)
+        .as_table_mut()
+        .with_context(|| format!("{shown}: `features` is not a table"))?;
+    let listed = |features: &toml_edit::Table, name: &str| -> Vec<String> {
+        features
+            .get(name)
+            .and_then(Item::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let old: Vec<String> = listed(features, "full");
+    for name in &old {
+        if !plan.features.contains_key(name) {
+            features.remove(name);
+        }
+    }
+    let multiline = |names: Vec<String>| {
+        let mut array = toml_edit::Array::new();
+        for name in names {
+            let mut value = Value::from(name);
+            value.decor_mut().set_prefix("\n    ");
+            array.push_formatted(value);
+        }
+        array.set_trailing_comma(true);
+        array.set_trailing("\n");
+        array
+    };
+    let mut default: Vec<String> = listed(features, "default")
+        .into_iter()
+        .filter(|f| f != "full" && !old.contains(f) && !plan.features.contains_key(f))
+        .collect();
+    if plan.default.len() == plan.features.len() {
+        default.push("full".into());
+    } else {
+        default.extend(plan.default.iter().cloned());
+    }
+    features.insert(
+        "default",
+        Item::Value(Value::Array(default.into_iter().map(Value::from).collect())),
+    );
+    features.insert(
+        "full",
+        Item::Value(Value::Array(multiline(
+            plan.features.keys().cloned().collect(),
+        ))),
+    );
+    if let Some(mut key) = features.key_mut("full") {
+        key.leaf_decor_mut()
+            .set_prefix("## Every operation: all the tag features below (one per OpenAPI tag).\n");
+    }
+    for (name, feature) in &plan.features {
+        if !features.contains_key(name) {
+            features.insert(name, Item::Value(Value::Array(toml_edit::Array::new())));
+        }
+        let what = match &feature.tag {
+            Some(tag) => format!("tagged `{}`", crate::escape::one_line(tag)),
+            None => "without a tag".to_string(),
+        };
+        if let Some(mut key) = features.key_mut(name) {
+            key.leaf_decor_mut().set_prefix(format!(
+                "## The {} operation(s) {what}.\n",
+                feature.operations.len()
+            ));
+        }
+    }
+    Ok(doc.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,8 +20,9 @@ use crate::output::{self, Rendered, Status};
 use crate::providers::{self, Provider};
 use crate::version;
 use crate::{
-    customize, facade, generate, growable, lean, load, lower, manifest, mock, no_panic, normalize,
-    numbers, paths, readme, salvage, scaffold, slice, statuses, styles, thin, type_names, verbs,
+    customize, facade, features, generate, growable, lean, load, lower, manifest, mock, no_panic,
+    normalize, numbers, paths, readme, salvage, scaffold, slice, statuses, styles, thin,
+    type_names, verbs,
 };
 
 /// What rendering one provider produced.
@@ -261,6 +262,7 @@ fn render_loaded(
     let readme = {
         let (provider, base_url, shown) = (provider.clone(), base_url.clone(), shown.clone());
         let operations = client.operations.clone();
+        let features = client.features.clone();
         let bytes = loaded.bytes.clone();
         move |version: &str| {
             readme::readme(
@@ -273,6 +275,7 @@ fn render_loaded(
                 &base_url,
                 &operations,
                 &left_out,
+                &features,
                 version,
                 &Origin {
                     source: &shown,
@@ -309,7 +312,11 @@ fn render_loaded(
     let current = std::fs::read_to_string(root.join(&manifest_path))
         .unwrap_or_else(|_| scaffold::manifest(provider));
     files.push(Rendered {
-        contents: manifest::with_dependencies(&current, &uses, &manifest_path)?,
+        contents: manifest::with_features(
+            &manifest::with_dependencies(&current, &uses, &manifest_path)?,
+            &client.features,
+            &manifest_path,
+        )?,
         path: manifest_path,
     });
     let method_names: Vec<String> = client
@@ -352,6 +359,8 @@ struct Client {
     api: String,
     /// (method name, HTTP method, path template) of each operation.
     operations: Vec<(String, String, String)>,
+    /// The crate's tag features, and what each item needs.
+    features: features::Plan,
 }
 
 /// The client and the mock module are two independent progenitor runs over
@@ -367,14 +376,16 @@ fn render_both(
     lowered: &lower::Lowered,
     origin: &Origin,
 ) -> (Result<Client>, Result<String>) {
+    // The mock module's gates come from the client's plan (its types).
+    let (plan_sender, plan) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
         let mock = std::thread::Builder::new()
             .name("generate-mock".into())
             // The main thread's size: deep schemas recurse deeply in typify.
             .stack_size(8 << 20)
-            .spawn_scoped(scope, || render_mock(doc, shown, lowered, origin))
+            .spawn_scoped(scope, || render_mock(doc, shown, lowered, origin, plan))
             .map_err(anyhow::Error::from);
-        let client = render_client(doc, shown, provider, base_url, lowered, origin);
+        let client = render_client(doc, shown, provider, base_url, lowered, origin, plan_sender);
         let mock = mock.and_then(|handle| {
             handle
                 .join()
@@ -391,6 +402,7 @@ fn render_client(
     base_url: &str,
     lowered: &lower::Lowered,
     origin: &Origin,
+    plan_sender: std::sync::mpsc::Sender<features::Plan>,
 ) -> Result<Client> {
     let wire = &lowered.wire;
     let tokens = timed("client: progenitor", || generate::generate(doc, shown))?;
@@ -414,8 +426,14 @@ fn render_client(
     numbers::whole_numbers(&mut generated);
     styles::queries(&mut generated, &lowered.styles, wire);
     let glue = format::parse(facade.client, "facade")?;
-    let api = format::parse(facade.api, "facade")?;
+    let mut api = format::parse(facade.api, "facade")?;
+    let plan = features::Plan::new(doc, &generated, &api, provider.default_tags.as_deref())?;
+    // A mock thread whose client failed renders nothing anyone reads.
+    let _ = plan_sender.send(plan.clone());
+    plan.gate_generated(&mut generated);
+    plan.gate_api(&mut api);
     Ok(Client {
+        features: plan,
         no_panic,
         operations: facade::operations(&generated),
         generated: timed("client: render", || format::render(&generated, origin)),
@@ -430,11 +448,16 @@ fn render_mock(
     shown: &str,
     lowered: &lower::Lowered,
     origin: &Origin,
+    plan: std::sync::mpsc::Receiver<features::Plan>,
 ) -> Result<String> {
     let tokens = timed("mock: progenitor", || generate::generate_mock(doc, shown))?;
     let styles = styles::mock_structs(doc, &lowered.styles);
     let mut mock = timed("mock: parse and complete", || mock::mock(tokens, &styles))?;
     format::fill_missing_docs(&mut mock);
+    // No plan: the client failed, and this module is thrown away with it.
+    if let Ok(plan) = plan.recv() {
+        plan.gate_mock(&mut mock);
+    }
     Ok(timed("mock: render", || format::render(&mock, origin)))
 }
 

@@ -61,6 +61,12 @@ pub struct Provider {
     /// (see [`crate::paginate`]).
     #[serde(default)]
     pub pagination: Vec<Pagination>,
+    /// The tags whose operations the crate's `default` feature compiles
+    /// (spec tags or their feature names; see [`crate::features`]); every
+    /// tag when absent. A large API picks a few: each tag left out of
+    /// `default` is compile time its users do not pay unless they ask.
+    #[serde(default)]
+    pub default_tags: Option<Vec<String>>,
 }
 
 /// How one kind of list operation pages. Field names are the JSON names;

@@ -32,12 +32,14 @@ pub struct LeftOut {
 /// version, the operations' paths, the base URL, why an operation was left
 /// out) goes through [`prose::inline`]: it cannot open a code block. Only the
 /// generator's own examples are Rust.
+#[allow(clippy::too_many_arguments)]
 pub fn readme(
     provider: &Provider,
     spec: &Spec,
     base_url: &str,
     operations: &[(String, String, String)],
     left_out: &[LeftOut],
+    features: &crate::features::Plan,
     crate_version: &str,
     origin: &Origin,
 ) -> String {
@@ -51,10 +53,39 @@ pub fn readme(
         .map(|l| l.trim_start_matches("// ").replace("-->", "- ->"))
         .collect();
     let sha = crate::format::sha256_hex(spec.bytes);
+    // The example names an operation `default` compiles.
     let first = operations
-        .first()
+        .iter()
         .map(|(name, _, _)| name.as_str())
+        .find(|name| features.on_by_default(name))
         .unwrap_or("…");
+    let mut tags = String::new();
+    if !features.features.is_empty() {
+        let all = features.default.len() == features.features.len();
+        tags.push_str(&format!(
+            "| `full` | {} | every operation: all the features below |\n",
+            if all { "yes" } else { "no" }
+        ));
+        for (name, feature) in &features.features {
+            let what = match &feature.tag {
+                Some(tag) => format!(
+                    "the {} operation(s) tagged {}",
+                    feature.operations.len(),
+                    escape::cell(&escape::code_span(tag))
+                ),
+                None => format!(
+                    "the {} operation(s) without a tag",
+                    feature.operations.len()
+                ),
+            };
+            let on = if features.default.contains(name) {
+                "yes"
+            } else {
+                "no"
+            };
+            tags.push_str(&format!("| `{name}` | {on} | {what} |\n"));
+        }
+    }
     let mut ops = String::new();
     for (name, method, path) in operations {
         let request = prose::inline(&format!("{method} {path}"));
@@ -161,6 +192,11 @@ failures, timeouts, 408, 409, 429 and 5xx are retried first (`Retry-After` and
 | `native-tls` | no | TLS through the platform's library (OpenSSL, Secure Transport, SChannel) |
 | `tracing` | no | one span per call (operation, method, path template, attempt, status, duration) and an event per retry; never the credential or the URL |
 | `mock` | no | `mock::MockServerExt`, a typed `httpmock` server for your own tests |
+{tags}
+Each operation is compiled with one of its OpenAPI tags' features (or
+`full`), and each type with an operation that uses it: a build of a few
+tags compiles only their code. The documentation of each method names its
+features.
 
 With `default-features = false` and neither TLS feature, only `http://` base
 URLs work.
@@ -228,7 +264,16 @@ mod tests {
             bytes: b"",
             provider: &p.name,
         };
-        let readme = readme(&p, &spec, "", &[], &[], "0.1.0", &origin);
+        let readme = readme(
+            &p,
+            &spec,
+            "",
+            &[],
+            &[],
+            &Default::default(),
+            "0.1.0",
+            &origin,
+        );
         let fences: Vec<&str> = readme
             .lines()
             .filter(|l| l.trim_start().starts_with("```") || l.trim_start().starts_with("~~~"))

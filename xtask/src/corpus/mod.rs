@@ -73,8 +73,9 @@ pub const DEFAULT_DIR: &str = "tests/vendor-specs";
 /// `crate<TAB>kind<TAB>seconds` for each compilation to the file it names.
 pub const RUSTC_LOG_ENV: &str = "XTASK_CORPUS_RUSTC_LOG";
 
-/// Features every generated crate is checked with (the optional code paths).
-pub const FEATURES: &str = "mock,tracing";
+/// Features every generated crate is checked with (the optional code paths,
+/// and `full`: every tag's operations, whatever the crate's `default`).
+pub const FEATURES: &str = "mock,tracing,full";
 
 /// Prefix of every provider and crate name in the scratch workspace.
 pub const PREFIX: &str = "corpus-";
@@ -265,6 +266,11 @@ pub fn run(root: &Path, options: &Options) -> Result<Report> {
         }
         if !loud {
             progress.finish();
+        }
+        // One crate with one tag: a feature set that does not compile alone
+        // (a type gated away from an operation that needs it) fails the run.
+        if let Some(line) = one_tag_check(&rows, &batches, &target, &mut other_errors)? {
+            summary_text.push_str(&line);
         }
         let _ = writeln!(
             summary_text,
@@ -479,6 +485,120 @@ fn by_workspace(todo: &[usize], workspace: &[PathBuf]) -> Vec<Vec<usize>> {
 }
 
 /// Sets the outcome of the rows `indices` from their batch's check; errors
+/// The crate with the most tag features among those that compiled cleanly,
+/// checked once more with only its largest tag (and `rustls`, `mock`): one
+/// crate and one tag, a few seconds. Its errors go to `other_errors`.
+fn one_tag_check(
+    rows: &[Row],
+    batches: &[(PathBuf, Vec<usize>)],
+    target: &Path,
+    other_errors: &mut Vec<String>,
+) -> Result<Option<String>> {
+    let mut best: Option<(usize, PathBuf, String, String)> = None;
+    for (dir, indices) in batches {
+        for &i in indices {
+            let clean = matches!(&rows[i].outcome, Outcome::Checked { errors, warnings }
+                if errors.is_empty() && warnings.is_empty());
+            if !clean {
+                continue;
+            }
+            let Ok(manifest) = std::fs::read_to_string(dir.join(&rows[i].name).join("Cargo.toml"))
+            else {
+                continue;
+            };
+            let tags = tag_features(&manifest);
+            let Some((tag, _)) = tags
+                .iter()
+                .max_by_key(|(name, n)| (*n, std::cmp::Reverse(name.clone())))
+            else {
+                continue;
+            };
+            if tags.len() >= 2 && best.as_ref().is_none_or(|b| tags.len() > b.0) {
+                best = Some((tags.len(), dir.clone(), rows[i].name.clone(), tag.clone()));
+            }
+        }
+    }
+    let Some((count, dir, name, tag)) = best else {
+        return Ok(None);
+    };
+    let features = format!("{tag},rustls,mock");
+    let started = Instant::now();
+    let out = std::process::Command::new(check::cargo())
+        .args([
+            "check",
+            "--quiet",
+            "-p",
+            &name,
+            "--no-default-features",
+            "--features",
+            &features,
+        ])
+        .args(["--message-format", "short"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_INCREMENTAL", "0")
+        .output()
+        .with_context(|| format!("cannot run {}", check::cargo()))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let problems: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(": error") || l.contains(": warning"))
+        .collect();
+    if !out.status.success() || !problems.is_empty() {
+        other_errors.push(format!(
+            "{name} with only the feature {tag}: {}",
+            problems.first().copied().unwrap_or("cargo check failed")
+        ));
+    }
+    Ok(Some(format!(
+        "cargo check -p {name} --no-default-features --features {features} (one of its {count} tags): {} ({})\n",
+        secs(started.elapsed().as_secs_f64()),
+        if out.status.success() && problems.is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        }
+    )))
+}
+
+/// A generated manifest's tag features (what its `full` lists) with their
+/// operation counts (the `## The N operation(s)` line above each).
+fn tag_features(manifest: &str) -> Vec<(String, usize)> {
+    let Ok(doc) = manifest.parse::<toml_edit::DocumentMut>() else {
+        return Vec::new();
+    };
+    let Some(features) = doc.get("features").and_then(|f| f.as_table()) else {
+        return Vec::new();
+    };
+    let listed: Vec<String> = features
+        .get("full")
+        .and_then(|f| f.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    listed
+        .into_iter()
+        .map(|name| {
+            let count = features
+                .key(&name)
+                .and_then(|k| k.leaf_decor().prefix())
+                .and_then(|p| p.as_str())
+                .and_then(|p| {
+                    p.trim_start_matches("## The ")
+                        .split(' ')
+                        .next()?
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or(0);
+            (name, count)
+        })
+        .collect()
+}
+
 /// of crates that are not rows go to `other_errors`.
 fn apply_check(rows: &mut [Row], indices: &[usize], check: &Check, other_errors: &mut Vec<String>) {
     for &i in indices {
