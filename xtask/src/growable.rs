@@ -34,7 +34,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::progenitor_output;
 
-mod trim;
 
 /// Applies these changes to the `types` module of `generated`.
 pub fn growable(generated: &mut syn::File) {
@@ -59,7 +58,6 @@ pub fn growable(generated: &mut syn::File) {
     let Some(items) = progenitor_output::types_module_mut(generated) else {
         return;
     };
-    trim::decode_only_responses(items, &inputs, &outputs);
     let mut constructors = Vec::new();
     let mut opened = BTreeMap::new();
     for item in items.iter_mut() {
