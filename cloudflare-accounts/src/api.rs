@@ -3,7 +3,9 @@
 // To change this file, change its source and run `cargo xtask generate cloudflare-accounts`.
 
 //! The public operations of [`Client`](crate::Client), one method each.
+#[allow(unused_imports)]
 use crate::generated::types;
+#[allow(unused_imports)]
 use openapi_client_runtime::{self as runtime, Error};
 /// Changes an operation's request where the spec asks for what
 /// progenitor cannot build (another `Content-Type`, a multipart form);
@@ -55,32 +57,41 @@ pub mod requests {
         pub(crate) token_id: &'a types::TokenIdentifier,
     }
     impl<'a> AccountApiTokensDeleteTokenRequest<'a> {
-        /// Sends the request and returns the decoded response.
+        /// Sends the request; `.await` the call for the decoded response.
         ///
         /// # Errors
         ///
         /// Any failure, including a non-success status, is returned as [`Error`];
         /// transient ones are retried first as the client's retry policy allows.
-        pub async fn send(self) -> Result<types::TokenDeleteResponse, Error> {
+        pub fn send(self) -> runtime::Call<'a, types::TokenDeleteResponse> {
+            let raw = self.__client.raw();
+            runtime::Call::json(runtime::Request {
+                runtime: &raw.inner,
+                http: &raw.client,
+                request: self.build_request(),
+                responses: &runtime::Responses {
+                    operation: "account_api_tokens_delete_token",
+                    success: &[(200u16, 200u16)],
+                },
+            })
+        }
+        /// The request progenitor's code builds, checked.
+        fn build_request(self) -> Result<reqwest::Request, Error> {
             runtime::check_path_segment("account_id", &self.account_id.to_string())?;
             runtime::check_path_segment("token_id", &self.token_id.to_string())?;
-            runtime::finish(
-                    self
-                        .__client
-                        .raw()
-                        .account_api_tokens_delete_token(self.account_id, self.token_id)
-                        .await,
-                )
-                .await
+            Ok(
+                self
+                    .__client
+                    .raw()
+                    .account_api_tokens_delete_token(self.account_id, self.token_id)?,
+            )
         }
     }
     impl<'a> ::std::future::IntoFuture for AccountApiTokensDeleteTokenRequest<'a> {
         type Output = Result<types::TokenDeleteResponse, Error>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = runtime::Call<'a, types::TokenDeleteResponse>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 }

@@ -71,6 +71,7 @@ pub mod types {
     ///The envelope Cloudflare returns when a call failed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
+    #[cfg(feature = "full")]
     pub struct ApiResponseCommonFailure {
         ///The `errors` property.
         pub errors: Messages,
@@ -317,11 +318,11 @@ Arguments:
 - `account_id`: Account identifier tag.
 - `token_id`: Token identifier tag.
 */
-    pub async fn account_api_tokens_delete_token<'a>(
+    pub fn account_api_tokens_delete_token<'a>(
         &'a self,
         account_id: &'a types::AccountIdentifier,
         token_id: &'a types::TokenIdentifier,
-    ) -> Result<ResponseValue<types::TokenDeleteResponse>, Error<()>> {
+    ) -> Result<reqwest::Request, Error<()>> {
         let url = format!(
             "{}/accounts/{}/tokens/{}", self.baseurl, encode_path(& account_id
             .to_string()), encode_path(& token_id.to_string()),
@@ -337,17 +338,7 @@ Arguments:
             )
             .headers(header_map)
             .build()?;
-        let info = OperationInfo {
-            operation_id: "account_api_tokens_delete_token",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+        Ok(request)
     }
 }
 /// Items consumers will typically use such as the Client.

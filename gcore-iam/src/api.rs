@@ -3,6 +3,7 @@
 // To change this file, change its source and run `cargo xtask generate gcore-iam`.
 
 //! The public operations of [`Client`](crate::Client), one method each.
+#[allow(unused_imports)]
 use openapi_client_runtime::{self as runtime, Error};
 /// Changes an operation's request where the spec asks for what
 /// progenitor cannot build (another `Content-Type`, a multipart form);
@@ -59,30 +60,39 @@ pub mod requests {
         pub(crate) token_id: i64,
     }
     impl<'a> IamDeleteApiTokenV2Request<'a> {
-        /// Sends the request and returns the decoded response.
+        /// Sends the request; `.await` the call for the decoded response.
         ///
         /// # Errors
         ///
         /// Any failure, including a non-success status, is returned as [`Error`];
         /// transient ones are retried first as the client's retry policy allows.
-        pub async fn send(self) -> Result<(), Error> {
-            runtime::finish(
-                    self
-                        .__client
-                        .raw()
-                        .iam_delete_api_token_v2(self.client_id, self.token_id)
-                        .await,
-                )
-                .await
+        pub fn send(self) -> runtime::Call<'a, ()> {
+            let raw = self.__client.raw();
+            runtime::Call::empty(runtime::Request {
+                runtime: &raw.inner,
+                http: &raw.client,
+                request: self.build_request(),
+                responses: &runtime::Responses {
+                    operation: "iam_delete_api_token_v2",
+                    success: &[(204u16, 204u16)],
+                },
+            })
+        }
+        /// The request progenitor's code builds, checked.
+        fn build_request(self) -> Result<reqwest::Request, Error> {
+            Ok(
+                self
+                    .__client
+                    .raw()
+                    .iam_delete_api_token_v2(self.client_id, self.token_id)?,
+            )
         }
     }
     impl<'a> ::std::future::IntoFuture for IamDeleteApiTokenV2Request<'a> {
         type Output = Result<(), Error>;
-        type IntoFuture = ::std::pin::Pin<
-            Box<dyn ::std::future::Future<Output = Self::Output> + Send + 'a>,
-        >;
+        type IntoFuture = runtime::Call<'a, ()>;
         fn into_future(self) -> Self::IntoFuture {
-            Box::pin(self.send())
+            self.send()
         }
     }
 }

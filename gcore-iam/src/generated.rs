@@ -127,28 +127,18 @@ Arguments:
 - `client_id`: Account ID.
 - `token_id`: API token ID.
 */
-    pub async fn iam_delete_api_token_v2<'a>(
+    pub fn iam_delete_api_token_v2<'a>(
         &'a self,
         client_id: i64,
         token_id: i64,
-    ) -> Result<ResponseValue<()>, Error<()>> {
+    ) -> Result<reqwest::Request, Error<()>> {
         let url = format!(
             "{}/iam/v2/clients/{}/tokens/{}", self.baseurl, client_id, token_id,
         );
         let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
         #[allow(unused_mut)]
         let mut request = self.client.delete(url).headers(header_map).build()?;
-        let info = OperationInfo {
-            operation_id: "iam_delete_api_token_v2",
-        };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
-        match response.status().as_u16() {
-            204u16 => Ok(ResponseValue::empty(response)),
-            _ => Err(Error::UnexpectedResponse(response)),
-        }
+        Ok(request)
     }
 }
 /// Items consumers will typically use such as the Client.

@@ -16,6 +16,7 @@ pub mod operations {
     //! wrappers for each operation. Each can be converted to
     //! its inner type with a call to `into_inner()`. This can
     //! be used to explicitly deviate from permitted values.
+    #[allow(unused_imports)]
     use crate::*;
     ///`IamDeleteApiTokenV2When`, as defined by the spec.
     pub struct IamDeleteApiTokenV2When(::httpmock::When);
