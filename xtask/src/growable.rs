@@ -34,7 +34,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::progenitor_output;
 
-
 /// Applies these changes to the `types` module of `generated`.
 pub fn growable(generated: &mut syn::File) {
     let mentions = mentions(generated);
