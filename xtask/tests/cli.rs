@@ -86,7 +86,7 @@ fn an_added_operation_fails_check_with_a_diff_and_the_fix() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("+    pub async fn iam_get_api_token_v2"),
+        stderr.contains("+    pub fn iam_get_api_token_v2"),
         "{stderr}"
     );
     assert!(

@@ -48,14 +48,27 @@ fn file<'o>(out: &'o Output, suffix: &str) -> &'o str {
         .contents
 }
 
-/// `pub async fn NAME` of each method the generated client has.
+/// The name of each operation method the generated client has: the methods
+/// of `impl Client` that take `self` (the constructors take none).
 fn methods(out: &Output) -> Vec<String> {
-    let generated = file(out, "src/generated.rs");
-    let mut found: Vec<String> = generated
-        .split("pub async fn ")
-        .skip(1)
-        .filter_map(|rest| rest.split(['<', '(']).next())
-        .map(str::to_string)
+    let file = syn::parse_file(file(out, "src/generated.rs")).unwrap();
+    let mut found: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Impl(imp)
+                if imp.trait_.is_none()
+                    && matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client")) =>
+            {
+                Some(imp)
+            }
+            _ => None,
+        })
+        .flat_map(|imp| &imp.items)
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(f) if f.sig.receiver().is_some() => Some(f.sig.ident.to_string()),
+            _ => None,
+        })
         .collect();
     found.sort();
     found
