@@ -307,7 +307,10 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
             best = Some(run);
         }
     }
-    let check_figure = "cargo check of the Cloudflare crate (ours: features mock,tracing; dependencies built; 2 cores)";
+    let check_figure = format!(
+        "cargo check of the Cloudflare crate (ours: features {}; dependencies built; 2 cores)",
+        corpus::FEATURES
+    );
     let tag_figure = format!(
         "cargo check of the Cloudflare crate with one tag (`--no-default-features --features {ONE_TAG},rustls`; dependencies built)"
     );
@@ -330,6 +333,7 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
         "< 3.5 s",
         Some(best.seconds < 3.5),
     ));
+    checked_anew(&scratch, &big.name)?;
     let t = Instant::now();
     let ok = check_crate(
         &scratch,
@@ -367,6 +371,7 @@ fn vendor_rows(root: &Path) -> Result<Vec<Row>> {
     let tag_features = ["--no-default-features", "--features", "rustls"];
     check_crate(&scratch, &target, &warm.name, &tag_features)?;
     let features = format!("{ONE_TAG},rustls");
+    checked_anew(&scratch, &big.name)?;
     let t = Instant::now();
     let ok = check_crate(
         &scratch,
@@ -463,6 +468,19 @@ fn peer_vendor(root: &Path, target: &Path, doc: &corpus::Document) -> Result<[Ba
         ))
     };
     Ok([generation, check])
+}
+
+/// Makes cargo check crate `name` again: generation writes only the files
+/// that changed, so a crate generated as before keeps its old times, cargo
+/// finds it fresh, and a timed check would time nothing (it did: 1.5 s for
+/// the 1,533-operation crate).
+fn checked_anew(scratch: &Path, name: &str) -> Result<()> {
+    let lib = scratch.join(name).join("src/lib.rs");
+    std::fs::File::options()
+        .write(true)
+        .open(&lib)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+        .with_context(|| format!("cannot touch {}", lib.display()))
 }
 
 /// `cargo check -p NAME` with `features` (cargo's feature arguments) in a
