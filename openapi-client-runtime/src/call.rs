@@ -20,8 +20,8 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
-use crate::error::{body_error, from_response, invalid, transport};
-use crate::{Error, MAX_ERROR_BODY, Runtime};
+use crate::error::{body_error, from_response, invalid, payload_error, transport};
+use crate::{Error, Runtime};
 
 /// What one operation's responses decode to, derived from the status `match`
 /// progenitor generated for it.
@@ -148,13 +148,7 @@ fn decode_json<T: serde::de::DeserializeOwned>(success: Success) -> Result<T, Er
         Success::Body(body) => body,
         Success::Response(_) => Bytes::new(),
     };
-    serde_json::from_slice(&body).map_err(|e| {
-        invalid(
-            None,
-            &String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]),
-            format!("the body does not match the API description: {e}"),
-        )
-    })
+    serde_json::from_slice(&body).map_err(|e| payload_error(&body, &e))
 }
 
 /// Sends the request (retries, bounds, traces: [`Runtime::execute`]) and

@@ -234,11 +234,7 @@ fn classify<E>(e: progenitor_client::Error<E>) -> Error {
         }
         Raw::CommunicationError(e) => transport(e),
         Raw::ResponseBodyError(e) => body_error(e),
-        Raw::InvalidResponsePayload(body, e) => invalid(
-            None,
-            &String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]),
-            format!("the body does not match the API description: {e}"),
-        ),
+        Raw::InvalidResponsePayload(body, e) => payload_error(&body, &e),
         Raw::ErrorResponse(value) => Error::from_status(ApiError {
             status: value.status(),
             headers: value.headers().clone(),
@@ -253,6 +249,15 @@ fn classify<E>(e: progenitor_client::Error<E>) -> Error {
         Raw::InvalidUpgrade(e) => invalid(e.status(), "", redact(e).to_string()),
         Raw::Custom(reason) => invalid(None, "", reason),
     }
+}
+
+/// A success body that does not decode as the type the spec gives it.
+pub(crate) fn payload_error(body: &[u8], e: &serde_json::Error) -> Error {
+    invalid(
+        None,
+        &String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]),
+        format!("the body does not match the API description: {e}"),
+    )
 }
 
 /// A body that could not be read to its end.
